@@ -1,0 +1,44 @@
+# Kindred: `make run` serves the demo community; `make test` runs every test.
+# Both install what they need first, so they work on a fresh machine.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test install browser lint bench bench-quick clean-demo
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver; }
+
+run: install
+	FLASK_DEBUG=1 $(VENV)/bin/flask --app app demo
+
+test: install browser
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) -m bench.matching
+
+bench-quick: install
+	$(PY) -m bench.matching --quick
+
+clean-demo:
+	rm -f instance/kindred.db instance/demo-logins.txt
+	rm -rf instance/mail

@@ -1,0 +1,90 @@
+"""Kindred's Flask application: accounts, profiles and the pages around them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from community.config import Defaults, database_url, development_secret
+from community.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the environment leaves out something required."""
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    app.config.from_object(Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.instance_path)
+    app.config.from_prefixed_env("KINDRED")
+    app.config.update(overrides or {})
+    check_secret_key(app)
+    if app.debug and not app.config.get("DEV_MAIL_DIR"):
+        app.config["DEV_MAIL_DIR"] = str(Path(app.instance_path) / "mail")
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to start in production without a secret: a default would be a hole."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.debug or app.testing:
+        app.config["SECRET_KEY"] = development_secret(app.instance_path)
+        return
+    raise ConfigurationError(
+        "KINDRED_SECRET_KEY is not set. Set it to a long random value "
+        "(python -c 'import secrets; print(secrets.token_hex(32))'), "
+        "or run with --debug for local development."
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    from community import models  # noqa: F401  (registers the tables)
+    from community import login_loader  # noqa: F401  (registers the user loader)
+    from community.mail_outbox import register_inline_delivery
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    register_inline_delivery(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from community import auth, dev_mail, members, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(members.bp)
+    if app.debug or app.config.get("DEV_MAIL_DIR"):
+        app.register_blueprint(dev_mail.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from community.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from community.cli import register
+
+    register(app)

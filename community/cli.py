@@ -1,0 +1,98 @@
+"""Command-line work: set up a community, seed the demo, deliver mail, run the demo site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+from tqdm import tqdm
+from werkzeug.serving import run_simple
+
+from community.community_setup import seed_areas, seed_vocabulary
+from community.extensions import db
+from community.mail_outbox import pending_count, send_pending_mail
+from community.models import User
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(init_community)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(send_mail)
+    app.cli.add_command(demo)
+
+
+@click.command("init-community")
+def init_community() -> None:
+    """Build the schema through the migrations and add the default vocabulary."""
+    upgrade()
+    added = seed_vocabulary() + seed_areas()
+    db.session.commit()
+    click.echo(f"Database is up to date; {added} default interests and areas added.")
+
+
+@click.command("seed-demo")
+@click.option("--members", default=300, show_default=True, help="How many demo members.")
+def seed_demo_command(members: int) -> None:
+    """Fill an empty database with the demo community."""
+    from community.demo import seed_demo
+
+    if db.session.execute(select(func.count(User.id))).scalar_one():
+        raise click.ClickException("The database already has accounts; not seeding the demo.")
+    with tqdm(total=members, desc="Demo members", unit="member") as bar:
+        logins = seed_demo(members, progress=bar.update)
+    db.session.commit()
+    print_logins(logins)
+
+
+def print_logins(logins) -> None:
+    click.echo("\nDemo logins:")
+    for login in logins:
+        click.echo(f"  {login.role:<10} {login.email:<34} password: {login.password}")
+    Path(current_app.instance_path, "demo-logins.txt").write_text(
+        "".join(f"{x.role}\t{x.email}\t{x.password}\n" for x in logins)
+    )
+
+
+@click.command("send-mail")
+def send_mail() -> None:
+    """Deliver every due email in the outbox, with retries left for later."""
+    total = pending_count()
+    with tqdm(total=total, desc="Sending mail", unit="mail") as bar:
+        result = send_pending_mail(progress=bar.update)
+    click.echo(f"Sent {result['sent']}, failed {result['failed']} (will retry).")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--mail-port", default=8025, show_default=True)
+def demo(host: str, port: int, mail_port: int) -> None:
+    """Set up the demo community and serve it, with a local mail sink at /dev/mail."""
+    from community.demo import seed_demo
+    from community.mail_sink import MailSink
+
+    app = current_app._get_current_object()
+    upgrade()
+    seed_vocabulary()
+    seed_areas()
+    db.session.commit()
+    if not db.session.execute(select(func.count(User.id))).scalar_one():
+        with tqdm(total=300, desc="Demo members", unit="member") as bar:
+            logins = seed_demo(300, progress=bar.update)
+        db.session.commit()
+        print_logins(logins)
+    else:
+        logins_file = Path(app.instance_path, "demo-logins.txt")
+        if logins_file.exists():
+            click.echo("\nDemo logins:\n" + logins_file.read_text())
+    folder = app.config.get("DEV_MAIL_DIR") or str(Path(app.instance_path, "mail"))
+    app.config["DEV_MAIL_DIR"] = folder
+    app.config["MAIL_PORT"] = mail_port
+    app.config["PUBLIC_URL"] = f"http://{host}:{port}"
+    MailSink(port=mail_port, folder=folder).start()
+    click.echo(f"\nMail sink on 127.0.0.1:{mail_port}; read messages at http://{host}:{port}/dev/mail")
+    click.echo(f"Kindred is running at http://{host}:{port}\n")
+    run_simple(host, port, app, use_debugger=app.debug, use_reloader=False, threaded=True)

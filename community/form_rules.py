@@ -1,0 +1,26 @@
+"""Validators shared by several forms, with messages a member understands."""
+
+from __future__ import annotations
+
+import re
+
+from wtforms import Field, Form, ValidationError
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+CONTROL_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def single_line(form: Form, field: Field) -> None:
+    """Names end up in email headers and lists: no line breaks or control characters."""
+    if field.data and CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError("Please use a single line without special characters.")
+
+
+def plain_text(form: Form, field: Field) -> None:
+    """Free text may span lines but must not carry invisible control characters."""
+    if field.data and CONTROL_EXCEPT_NEWLINES.search(field.data):
+        raise ValidationError("Please remove the special characters from this text.")
+
+
+def strip_whitespace(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value

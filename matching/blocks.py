@@ -1,0 +1,127 @@
+"""Cut a pool of members into blocks small enough for dense matrices.
+
+Grouping is solved exactly-scored but locally inside blocks of a few
+hundred members, where a dense similarity matrix costs little. Blocks are
+built by recursive median bisection: first on the map (people must meet
+within walking or travel distance), then along the main direction of the
+feature vectors (so a block holds people who are alike).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .feasibility import EARTH_RADIUS_KM
+
+
+def _principal_direction(points: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    centred = points - points.mean(axis=0)
+    v = rng.normal(size=points.shape[1])
+    for _ in range(4):  # a few power iterations are plenty for a median split
+        v = centred.T @ (centred @ v)
+        norm = np.linalg.norm(v)
+        if norm == 0:
+            break
+        v /= norm
+    return centred @ v
+
+
+def _bisect(
+    idx: np.ndarray, score_fn, max_size: int, out: list[np.ndarray]
+) -> None:
+    stack = [idx]
+    while stack:
+        part = stack.pop()
+        if len(part) <= max_size:
+            out.append(part)
+            continue
+        score = score_fn(part)
+        order = np.argsort(score, kind="stable")
+        half = len(part) // 2
+        stack.append(part[order[half:]])
+        stack.append(part[order[:half]])
+
+
+def map_blocks(coords: np.ndarray, idx: np.ndarray, max_size: int) -> list[np.ndarray]:
+    """Split members ``idx`` (radian coords) into map regions of at most ``max_size``."""
+    xy = np.column_stack(
+        [coords[:, 0] * EARTH_RADIUS_KM, coords[:, 1] * np.cos(coords[:, 0]) * EARTH_RADIUS_KM]
+    )
+
+    def longer_axis(part: np.ndarray) -> np.ndarray:
+        p = xy[part]
+        spread = p.max(axis=0) - p.min(axis=0)
+        return p[:, int(np.argmax(spread))]
+
+    out: list[np.ndarray] = []
+    _bisect(idx, longer_axis, max_size, out)
+    return out
+
+
+def feature_blocks(
+    features: np.ndarray, idx: np.ndarray, max_size: int, rng: np.random.RandomState
+) -> list[np.ndarray]:
+    """Split members ``idx`` into blocks of alike members of at most ``max_size``."""
+    out: list[np.ndarray] = []
+    _bisect(idx, lambda part: _principal_direction(features[part], rng), max_size, out)
+    return out
+
+
+def block_similarity(
+    X: np.ndarray,
+    arr,
+    idx: np.ndarray,
+    avoid_keys: np.ndarray,
+    prefer_keys: np.ndarray,
+    *,
+    in_person: bool,
+    pace_rule: bool = False,
+    prefer_bonus: float = 0.1,
+    penalty: float = -1000.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dense similarity of a block with hard-rule penalties and a continuity bonus.
+
+    Returns ``(S, ok)``: ``S[i, j]`` is the cosine similarity, plus
+    ``prefer_bonus`` for pairs who asked to meet again, or ``penalty`` for
+    pairs who may not meet (no shared slot, out of reach, no common
+    language, blocked); the diagonal is 0. ``ok`` is the pairwise
+    feasibility (diagonal False).
+    """
+    from .feasibility import languages_ok, within_reach  # local: avoid a cycle at import
+
+    n = len(idx)
+    Xb = X[idx].astype(np.float64)
+    S = Xb @ Xb.T
+    ii, jj = np.meshgrid(idx, idx, indexing="ij")
+    ok = (arr.slots[ii] & arr.slots[jj]) != 0
+    if arr.languages[idx].any():
+        ok &= languages_ok(arr, ii, jj)
+    if in_person:
+        ok &= within_reach(arr, ii, jj)
+    if pace_rule:
+        pi, pj = arr.pace[ii], arr.pace[jj]
+        ok &= (pi < 0) | (pj < 0) | (np.abs(pi - pj) <= 1)
+    np.fill_diagonal(ok, False)
+    n_all = len(arr.ids)
+    local = _local_positions(idx, n_all)
+    for keys, is_avoid in ((avoid_keys, True), (prefer_keys, False)):
+        if len(keys) == 0:
+            continue
+        a, b = local[keys // max(n_all, 1)], local[keys % max(n_all, 1)]
+        inside = (a >= 0) & (b >= 0)
+        a, b = a[inside], b[inside]
+        if is_avoid:
+            ok[a, b] = ok[b, a] = False
+        else:
+            S[a, b] += prefer_bonus
+            S[b, a] += prefer_bonus
+    S[~ok] = penalty
+    np.fill_diagonal(S, 0.0)
+    del ii, jj
+    return S, ok
+
+
+def _local_positions(idx: np.ndarray, n_all: int) -> np.ndarray:
+    local = np.full(n_all, -1, dtype=np.int64)
+    local[idx] = np.arange(len(idx))
+    return local

@@ -1,0 +1,353 @@
+"""Split members into small groups of alike people who can actually meet."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .blocks import block_similarity, feature_blocks, map_blocks
+from .feasibility import (
+    EITHER,
+    IN_PERSON,
+    ONLINE,
+    MemberArrays,
+    first_slot,
+    haversine_km,
+    member_arrays,
+    pair_keys,
+    pair_ok,
+    reach_neighbours,
+)
+from .localsearch import PENALTY, greedy_groups, improve_groups, slot_matrix
+from .members import Member
+from .quality import mean_similarity, member_scores, quality, top_k_bound
+from .reasons import match_reason, slots_phrase
+from .results import GroupingResult, Match, Unplaced
+from .vectorize import ProfileVectorizer
+from .walks import pair_pool
+
+Pairs = Iterable[tuple[Hashable, Hashable]]
+
+
+def group_members(
+    members: Sequence[Member],
+    *,
+    min_size: int = 4,
+    max_size: int = 6,
+    avoid: Pairs = (),
+    prefer: Pairs = (),
+    random_state=0,
+    interest_names: Mapping[int, str] | None = None,
+    block_size: int = 400,
+) -> GroupingResult:
+    """Split members into groups of ``min_size`` to ``max_size`` maximising mean similarity.
+
+    Hard rules: every group shares a slot and a format, in-person groups are
+    within everyone's ``max_km``, no ``avoid`` pair meets, languages are
+    compatible, shy members ("small" setting or comfort 1-2) get groups of at
+    most four (unless ``min_size`` is larger), and "one_on_one" members are
+    paired instead (kind "pair", or "trio" where one would be left alone).
+    ``prefer`` pairs get a similarity bonus of 0.1 but never bend a rule.
+
+    Members are cut into blocks of about ``block_size`` people (by map, then
+    by likeness), grouped greedily inside each block, improved by swap and
+    move local search, and leftovers are retried across blocks.
+
+    Returns
+    -------
+    GroupingResult
+        ``quality.mean_similarity`` is Q, the mean over grouped members of
+        their mean cosine similarity to group-mates; ``quality.bound`` is the
+        top-(size - 1) feasible-neighbour bound (see
+        :func:`matching.quality.top_k_bound`).
+    """
+    if not (isinstance(min_size, int) and isinstance(max_size, int)):
+        raise ValueError("min_size and max_size must be ints")
+    if not 2 <= min_size <= max_size:
+        raise ValueError(f"need 2 <= min_size <= max_size, got {min_size} and {max_size}")
+    if block_size < 4 * max_size:
+        raise ValueError(f"block_size must be at least {4 * max_size}")
+    members = list(members)
+    rng = check_random_state(random_state)
+    arr = member_arrays(members)
+    n = len(members)
+    if n == 0:
+        return GroupingResult(matches=(), unplaced=(), quality=quality(0.0, 0.0))
+    vectorizer = ProfileVectorizer().fit(members)
+    X = vectorizer.transform(members)
+    rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist()))
+    avoid_keys = pair_keys(avoid, arr.index)
+    prefer_keys = pair_keys(prefer, arr.index)
+    solver = _GroupSolver(
+        X, arr, avoid_keys, prefer_keys, min_size, max_size, block_size, rng
+    )
+
+    everyone = np.arange(n)
+    pairs_only = everyone[arr.one_on_one]
+    grouped = everyone[~arr.one_on_one]
+    no_location = grouped[(arr.format[grouped] == IN_PERSON) & ~arr.has_location[grouped]]
+    in_person = grouped[(arr.format[grouped] != ONLINE) & arr.has_location[grouped]]
+    online = grouped[(arr.format[grouped] == ONLINE) | (
+        (arr.format[grouped] == EITHER) & ~arr.has_location[grouped]
+    )]
+
+    groups: list[np.ndarray] = []
+    formats: list[str] = []
+    near_groups, near_left = solver.solve_pool(in_person, in_person=True)
+    groups += near_groups
+    formats += ["in_person"] * len(near_groups)
+    # "either" members nobody could meet in person get a second chance online.
+    retry = near_left[arr.format[near_left] == EITHER]
+    online = np.concatenate([online, retry])
+    far_groups, far_left = solver.solve_pool(online, in_person=False)
+    groups += far_groups
+    formats += ["online"] * len(far_groups)
+    left = np.concatenate([near_left[arr.format[near_left] != EITHER], far_left])
+
+    pair_matches: list[np.ndarray] = []
+    pair_formats: list[str] = []
+    pair_left_parts = []
+    for pool, near in (
+        (pairs_only[(arr.format[pairs_only] != ONLINE) & arr.has_location[pairs_only]], True),
+        (pairs_only[(arr.format[pairs_only] == ONLINE) | ~arr.has_location[pairs_only]], False),
+    ):
+        found, rest = pair_pool(
+            X, arr, pool, avoid_keys, prefer_keys, in_person=near, pace_rule=False, rng=rng
+        )
+        pair_matches += found
+        pair_formats += ["in_person" if near else "online"] * len(found)
+        pair_left_parts.append(rest)
+    pair_left = np.concatenate(pair_left_parts)
+
+    matches = [
+        _to_match(members, arr, X, g, f, "group", rarity, interest_names)
+        for g, f in zip(groups, formats)
+    ] + [
+        _to_match(members, arr, X, p, f, "pair" if len(p) == 2 else "trio", rarity, interest_names)
+        for p, f in zip(pair_matches, pair_formats)
+    ]
+    unplaced = [Unplaced(arr.ids[i], "wants to meet in person but gave no location")
+                for i in no_location]
+    unplaced += [
+        Unplaced(arr.ids[i], _group_left_reason(arr, i, grouped, avoid_keys, min_size))
+        for i in left
+    ]
+    unplaced += [
+        Unplaced(arr.ids[i], _pair_left_reason(arr, i, pairs_only, avoid_keys))
+        for i in pair_left
+    ]
+    all_matches = groups + pair_matches
+    all_formats = formats + pair_formats
+    achieved = mean_similarity(X, all_matches)
+    bound = top_k_bound(
+        X, arr, all_matches, all_formats, everyone, avoid_keys, random_state=random_state
+    ) if all_matches else 0.0
+    return GroupingResult(
+        matches=tuple(matches), unplaced=tuple(unplaced), quality=quality(achieved, bound)
+    )
+
+
+class _GroupSolver:
+    """Holds the arrays shared by every block of one ``group_members`` call."""
+
+    def __init__(self, X, arr, avoid_keys, prefer_keys, min_size, max_size, block_size, rng):
+        self.X = X
+        self.arr = arr
+        self.avoid_keys = avoid_keys
+        self.prefer_keys = prefer_keys
+        self.min_size = min_size
+        self.max_size = max_size
+        # "At most four" cannot beat the minimum size.
+        self.small_cap = max(min_size, min(4, max_size))
+        self.target = min(max_size, max(min_size, (min_size + max_size) // 2))
+        self.block_size = block_size
+        self.rng = rng
+
+    def blocks(self, idx: np.ndarray, in_person: bool) -> list[np.ndarray]:
+        if len(idx) <= self.block_size:
+            return [idx] if len(idx) else []
+        # Slots join the features so an online block holds people free at the same times.
+        slots = slot_matrix(self.arr.slots[idx]).astype(np.float64)
+        slots /= np.sqrt(slots.sum(axis=1, keepdims=True)).clip(1.0)
+        features = np.zeros((len(self.arr.ids), self.X.shape[1] + slots.shape[1]))
+        features[idx, : self.X.shape[1]] = self.X[idx]
+        features[idx, self.X.shape[1] :] = 0.5 * slots
+        if not in_person:
+            return feature_blocks(features, idx, self.block_size, self.rng)
+        out: list[np.ndarray] = []
+        for region in map_blocks(self.arr.coords, idx, 4 * self.block_size):
+            out += feature_blocks(features, region, self.block_size, self.rng)
+        return out
+
+    def solve_block(self, idx: np.ndarray, in_person: bool) -> np.ndarray:
+        """Labels for the block members (-1 = not grouped)."""
+        S, ok = block_similarity(
+            self.X, self.arr, idx, self.avoid_keys, self.prefer_keys, in_person=in_person
+        )
+        masks = self.arr.slots[idx]
+        shy = self.arr.shy[idx]
+        kw = dict(min_size=self.min_size, max_size=self.max_size, small_cap=self.small_cap)
+        lab = greedy_groups(S, ok, masks, shy, target=self.target, rng=self.rng, **kw)
+        return improve_groups(S, lab, masks, shy, **kw)
+
+    def solve_pool(self, idx: np.ndarray, in_person: bool) -> tuple[list[np.ndarray], np.ndarray]:
+        groups: list[np.ndarray] = []
+        left: list[np.ndarray] = []
+        for block in self.blocks(idx, in_person):
+            lab = self.solve_block(block, in_person)
+            groups += _split_labels(block, lab)
+            left.append(block[lab < 0])
+        rest = np.concatenate(left) if left else np.zeros(0, dtype=np.int64)
+        # Leftovers of neighbouring blocks may fit together, or into a group with room.
+        if len(rest) >= self.min_size:
+            again: list[np.ndarray] = []
+            for block in self.blocks(rest, in_person):
+                lab = self.solve_block(block, in_person)
+                groups += _split_labels(block, lab)
+                again.append(block[lab < 0])
+            rest = np.concatenate(again)
+        rest = self.insert_into_groups(rest, groups, in_person)
+        return groups, rest
+
+    def insert_into_groups(
+        self, rest: np.ndarray, groups: list[np.ndarray], in_person: bool
+    ) -> np.ndarray:
+        """Put each leftover into the best group with room that breaks no rule."""
+        if len(rest) == 0 or not groups:
+            return rest
+        arr = self.arr
+        width = self.max_size
+        table = np.full((len(groups), width), -1, dtype=np.int64)
+        for g, members in enumerate(groups):
+            table[g, : len(members)] = members
+        still = []
+        for i in rest:
+            size = (table >= 0).sum(axis=1)
+            real = table >= 0
+            safe = np.where(real, table, i)
+            ok = pair_ok(arr, np.full(table.shape, i), safe, self.avoid_keys, in_person) | ~real
+            fits = ok.all(axis=1)
+            gmask = np.bitwise_and.reduce(np.where(real, arr.slots[safe], -1), axis=1)
+            fits &= (gmask & arr.slots[i]) != 0
+            has_shy = (arr.shy[safe] & real).any(axis=1) | arr.shy[i]
+            fits &= size < np.where(has_shy, self.small_cap, self.max_size)
+            if not fits.any():
+                still.append(i)
+                continue
+            sums = np.where(real[..., None], self.X[safe], 0).sum(axis=1)
+            gain = (sums @ self.X[i]) / size
+            g = int(np.argmax(np.where(fits, gain, -np.inf)))
+            table[g, size[g]] = i
+            groups[g] = np.append(groups[g], i)
+        return np.array(still, dtype=np.int64)
+
+
+def _split_labels(block: np.ndarray, lab: np.ndarray) -> list[np.ndarray]:
+    order = np.argsort(lab, kind="stable")
+    lab_sorted = lab[order]
+    keep = lab_sorted >= 0
+    order, lab_sorted = order[keep], lab_sorted[keep]
+    cuts = np.flatnonzero(np.diff(lab_sorted)) + 1
+    return [block[part] for part in np.split(order, cuts)] if len(order) else []
+
+
+def _to_match(members, arr, X, idx, fmt, kind, rarity, interest_names) -> Match:
+    mask = np.bitwise_and.reduce(arr.slots[idx])
+    slot = first_slot(int(mask))
+    score = float(member_scores(X, [idx]).mean())
+    distance = None
+    if fmt == "in_person":
+        a, b = np.meshgrid(idx, idx, indexing="ij")
+        distance = float(haversine_km(arr.coords[a], arr.coords[b]).max())
+    group = [members[i] for i in idx]
+    reason = match_reason(
+        group, slot, fmt, distance_km=distance, rarity=rarity, interest_names=interest_names
+    )
+    return Match(
+        kind=kind,
+        member_ids=tuple(arr.ids[i] for i in idx),
+        slot=slot,
+        slot_label=_label(slot),
+        format=fmt,
+        score=round(score, 6),
+        reason=reason,
+    )
+
+
+def _label(slot: int) -> str:
+    from .members import slot_label
+
+    return slot_label(slot)
+
+
+def compatible_partners(
+    arr: MemberArrays, i: int, pool: np.ndarray, avoid_keys: np.ndarray, in_person: bool
+) -> np.ndarray:
+    """Members of ``pool`` who could meet ``i`` in that format (BallTree search in person)."""
+    if in_person:
+        if not arr.has_location[i]:
+            return np.zeros(0, dtype=np.int64)
+        near = pool[(arr.format[pool] != ONLINE) & arr.has_location[pool]]
+        cand = reach_neighbours_of(arr, i, near)
+    else:
+        cand = pool[arr.format[pool] != IN_PERSON]
+    return cand[pair_ok(arr, np.full(len(cand), i), cand, avoid_keys, in_person)]
+
+
+def reach_neighbours_of(arr: MemberArrays, i: int, pool: np.ndarray) -> np.ndarray:
+    """Members of ``pool`` within ``i``'s travel distance."""
+    found = reach_neighbours(arr, np.append(pool, i))
+    return found[-1][found[-1] != i]
+
+
+def _formats_of(arr: MemberArrays, i: int) -> list[bool]:
+    code = arr.format[i]
+    if code == IN_PERSON:
+        return [True]
+    if code == ONLINE:
+        return [False]
+    return [True, False] if arr.has_location[i] else [False]
+
+
+def _group_left_reason(arr, i, pool, avoid_keys, min_size) -> str:
+    if arr.slots[i] == 0:
+        return "gave no available times, so no group can share a slot"
+    phrase = slots_phrase(_slot_set(arr, i))
+    counts = []
+    for near in _formats_of(arr, i):
+        counts.append((near, len(compatible_partners(arr, i, pool, avoid_keys, near))))
+    best_near, best = max(counts, key=lambda c: c[1])
+    where = f"within {arr.max_km[i]:g} km" if best_near else "online"
+    if best == 0:
+        return f"nobody {where} shares {phrase}"
+    if best < min_size - 1:
+        return (
+            f"only {best} {'person' if best == 1 else 'people'} {where} "
+            f"share {phrase}; a group needs {min_size}"
+        )
+    return (
+        f"the {best} people {where} who share {phrase} could not form a group "
+        f"where everyone shares one time and can reach each other"
+    )
+
+
+def _pair_left_reason(arr, i, pool, avoid_keys) -> str:
+    if arr.slots[i] == 0:
+        return "gave no available times, so nobody can share a slot"
+    phrase = slots_phrase(_slot_set(arr, i))
+    near = bool(arr.format[i] != ONLINE and arr.has_location[i])
+    count = len(compatible_partners(arr, i, pool, avoid_keys, near))
+    where = f"within {arr.max_km[i]:g} km" if near else "online"
+    if count == 0:
+        return f"nobody else who wants one-on-one meetings {where} shares {phrase}"
+    return f"every one-on-one partner {where} who shares {phrase} was already paired"
+
+
+def _slot_set(arr: MemberArrays, i: int) -> frozenset[int]:
+    mask = int(arr.slots[i])
+    return frozenset(s for s in range(21) if mask >> s & 1)
+
+
+__all__ = ["group_members", "PENALTY"]

@@ -1,0 +1,218 @@
+"""Greedy seeding and swap/move local search for size-constrained groups in one block.
+
+Everything works on a dense block similarity matrix ``S`` in which pairs
+that may not meet carry a large penalty, so a move that would seat them
+together always loses and never needs a separate check. The objective is
+the sum over groups of ``P_g / (n_g - 1)`` where ``P_g`` is the sum of the
+similarities of all pairs in group ``g``: twice that, divided by the number
+of members, is the mean over members of their mean similarity to
+group-mates. With ``T = S @ onehot(labels)``, every swap and move is scored
+exactly from ``T``, ``P`` and the sizes, for all candidates at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .feasibility import SLOT_BITS
+
+PENALTY = -1000.0
+INSERT_PRIORITY = 100.0
+EPS = 1e-9
+
+
+def slot_matrix(masks: np.ndarray) -> np.ndarray:
+    """(n, 21) 0/1 matrix of each member's slots."""
+    return ((masks[:, None] & SLOT_BITS) != 0).astype(np.int32)
+
+
+def greedy_groups(
+    S: np.ndarray,
+    ok: np.ndarray,
+    masks: np.ndarray,
+    shy: np.ndarray,
+    *,
+    min_size: int,
+    max_size: int,
+    small_cap: int,
+    target: int,
+    rng: np.random.RandomState,
+) -> np.ndarray:
+    """Seed groups from the hardest-to-place members first, adding the best fit each time.
+
+    Returns labels (``-1`` for members no feasible group was found for).
+    """
+    n = len(S)
+    lab = np.full(n, -1, dtype=np.int64)
+    free = np.ones(n, dtype=bool)
+    degree = ok.sum(axis=1)
+    order = np.lexsort((rng.permutation(n), degree))
+    n_groups = 0
+    for seed in order:
+        if not free[seed]:
+            continue
+        group = [seed]
+        gmask = masks[seed]
+        has_shy = bool(shy[seed])
+        cand = free & ok[seed]
+        score = S[seed].copy()
+        while True:
+            size = len(group)
+            goal = min(target, small_cap if has_shy else max_size)
+            if size >= goal:
+                break
+            c = cand & ((masks & gmask) != 0)
+            if size + 1 > small_cap:
+                c &= ~shy
+            if not c.any():
+                break
+            k = int(np.argmax(np.where(c, score, -np.inf)))
+            group.append(k)
+            gmask &= masks[k]
+            has_shy |= bool(shy[k])
+            cand &= ok[k]
+            score += S[k]
+        if len(group) >= min_size:
+            lab[group] = n_groups
+            free[group] = False
+            n_groups += 1
+    return lab
+
+
+def improve_groups(
+    S: np.ndarray,
+    lab: np.ndarray,
+    masks: np.ndarray,
+    shy: np.ndarray,
+    *,
+    min_size: int,
+    max_size: int,
+    small_cap: int,
+    max_rounds: int = 200,
+) -> np.ndarray:
+    """Insert leftovers where they fit, then apply improving swaps and moves until none is left.
+
+    Each round scores every swap between an "active" member (one whose group
+    changed last round) and every other member, and every move of a member
+    to another group; it applies the best improving changes that touch
+    disjoint groups, so their gains stay exact.
+    """
+    lab = lab.copy()
+    n = len(lab)
+    n_groups = int(lab.max()) + 1 if n else 0
+    if n_groups == 0:
+        return lab
+    H = slot_matrix(masks)
+    placed_mask = lab >= 0
+    onehot = np.zeros((n, n_groups))
+    onehot[placed_mask, lab[placed_mask]] = 1.0
+    T = S @ onehot
+    group_ids = np.arange(n_groups)
+    active = np.flatnonzero(placed_mask)
+    for _ in range(max_rounds):
+        placed = np.flatnonzero(lab >= 0)
+        loose = np.flatnonzero(lab < 0)
+        lp = lab[placed]
+        size = np.bincount(lp, minlength=n_groups)
+        own = T[placed, lp]
+        P = 0.5 * np.bincount(lp, weights=own, minlength=n_groups)
+        K = np.zeros((n_groups, H.shape[1]), dtype=np.int32)
+        np.add.at(K, lp, H[placed])
+        shy_count = np.bincount(lp, weights=shy[placed], minlength=n_groups)
+        gmask = (K == size[:, None]).astype(np.int64) @ SLOT_BITS
+        w = 1.0 / (size - 1)
+        d = np.zeros(n)
+        d[placed] = own
+        excl = np.zeros(n, dtype=np.int64)
+        excl[placed] = ((K[lp] - H[placed]) == (size[lp] - 1)[:, None]).astype(np.int64) @ SLOT_BITS
+
+        cand_gain: list[np.ndarray] = []
+        cand_i: list[np.ndarray] = []
+        cand_j: list[np.ndarray] = []  # partner member (swaps) or -1 - group (moves)
+
+        R = active
+        if len(R) and len(placed) > 1:
+            lR, lC = lab[R], lp
+            SRC = S[np.ix_(R, placed)]
+            U_RC = T[np.ix_(R, lC)]
+            U_CR = T[np.ix_(placed, lR)].T
+            gain = w[lR][:, None] * (U_CR - d[R][:, None] - SRC)
+            gain += w[lC][None, :] * (U_RC - d[placed][None, :] - SRC)
+            feas = lR[:, None] != lC[None, :]
+            feas &= (masks[R][:, None] & excl[placed][None, :]) != 0
+            feas &= (masks[placed][None, :] & excl[R][:, None]) != 0
+            if shy.any():
+                feas &= ~shy[R][:, None] | (size[lC] <= small_cap)[None, :]
+                feas &= ~shy[placed][None, :] | (size[lR] <= small_cap)[:, None]
+            gain = np.where(feas, gain, -np.inf)
+            jb = np.argmax(gain, axis=1)
+            gb = gain[np.arange(len(R)), jb]
+            good = gb > EPS
+            cand_gain.append(gb[good])
+            cand_i.append(R[good])
+            cand_j.append(placed[jb[good]])
+
+        # Moves (placed members) and insertions (leftovers) into group b.
+        rows = np.concatenate([placed, loose])
+        la = lab[rows]
+        is_placed = la >= 0
+        cap = np.where(shy[rows][:, None] | (shy_count > 0)[None, :], small_cap, max_size)
+        mv_ok = size[None, :] < cap
+        mv_ok &= (masks[rows][:, None] & gmask[None, :]) != 0
+        mv_ok &= la[:, None] != group_ids[None, :]
+        a = np.where(is_placed, la, 0)
+        can_leave = np.where(is_placed, size[a] > min_size, True)
+        mv_ok &= can_leave[:, None]
+        Trb = T[rows]
+        add = (P[None, :] + Trb) / size[None, :] - P[None, :] / (size - 1)[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rem = np.where(
+                is_placed,
+                (P[a] - d[rows]) / np.maximum(size[a] - 2, 1) - P[a] / (size[a] - 1),
+                INSERT_PRIORITY,
+            )
+        # A leftover may not join a group holding someone it must not meet.
+        mv_ok &= Trb > PENALTY / 2
+        mv_gain = np.where(mv_ok, rem[:, None] + add, -np.inf)
+        bb = np.argmax(mv_gain, axis=1)
+        gbm = mv_gain[np.arange(len(rows)), bb]
+        good = gbm > EPS
+        cand_gain.append(gbm[good])
+        cand_i.append(rows[good])
+        cand_j.append(-1 - bb[good])
+
+        gains = np.concatenate(cand_gain)
+        if len(gains) == 0:
+            break
+        ci = np.concatenate(cand_i)
+        cj = np.concatenate(cand_j)
+        touched = np.zeros(n_groups, dtype=bool)
+        moved = np.zeros(n, dtype=bool)
+        for k in np.argsort(-gains, kind="stable"):
+            i, j = int(ci[k]), int(cj[k])
+            a_i = int(lab[i])
+            if moved[i]:
+                continue
+            if j >= 0:
+                b = int(lab[j])
+                if touched[a_i] or touched[b] or moved[j]:
+                    continue
+                delta = S[:, j] - S[:, i]
+                T[:, a_i] += delta
+                T[:, b] -= delta
+                lab[i], lab[j] = b, a_i
+                touched[[a_i, b]] = True
+                moved[[i, j]] = True
+            else:
+                b = -1 - j
+                if touched[b] or (a_i >= 0 and touched[a_i]):
+                    continue
+                if a_i >= 0:
+                    T[:, a_i] -= S[:, i]
+                    touched[a_i] = True
+                T[:, b] += S[:, i]
+                lab[i] = b
+                touched[b] = True
+                moved[i] = True
+        active = np.flatnonzero(touched[np.maximum(lab, 0)] & (lab >= 0))
+    return lab

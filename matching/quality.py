@@ -1,0 +1,96 @@
+"""Quality of a set of matches: achieved mean similarity and an upper bound on it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .feasibility import EARTH_RADIUS_KM, IN_PERSON, ONLINE, MemberArrays, pair_ok
+from .results import Quality
+
+BOUND_SAMPLE = 1000
+
+
+def member_scores(X: np.ndarray, matches: Sequence[np.ndarray]) -> np.ndarray:
+    """Each matched member's mean cosine similarity to the others in their match.
+
+    Uses the group-sum identity: for unit rows, a member's summed similarity
+    to group-mates is ``x_i . sum(group) - 1``.
+    """
+    out = []
+    for g in matches:
+        Xg = X[g].astype(np.float64)
+        total = Xg.sum(axis=0)
+        out.append((Xg @ total - (Xg * Xg).sum(axis=1)) / (len(g) - 1))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def mean_similarity(X: np.ndarray, matches: Sequence[np.ndarray]) -> float:
+    """Q: the mean over matched members of their mean similarity to match-mates."""
+    scores = member_scores(X, matches)
+    return float(scores.mean()) if len(scores) else 0.0
+
+
+def top_k_bound(
+    X: np.ndarray,
+    arr: MemberArrays,
+    matches: Sequence[np.ndarray],
+    formats: Sequence[str],
+    pool: np.ndarray,
+    avoid_keys: np.ndarray,
+    *,
+    pace_rule: bool = False,
+    random_state=0,
+) -> float:
+    """Mean over matched members of their top ``(size - 1)`` feasible partner similarities.
+
+    No match can give a member more than the mean of their ``size - 1`` best
+    partners who may meet them in that format, so this bounds the mean
+    similarity of any matching with the same match sizes. Beyond
+    ``BOUND_SAMPLE`` matched members it is estimated on a fixed random
+    sample (the mean of a sample; its standard error is about 0.003).
+    ``pool`` holds the members anyone could be matched with.
+    """
+    members = np.concatenate(matches) if matches else np.zeros(0, dtype=np.int64)
+    if len(members) == 0:
+        return 0.0
+    sizes = np.concatenate([np.full(len(g), len(g)) for g in matches])
+    fmt = np.concatenate([np.full(len(g), f == "in_person") for g, f in zip(matches, formats)])
+    rng = check_random_state(random_state)
+    if len(members) > BOUND_SAMPLE:
+        pick = np.sort(rng.choice(len(members), BOUND_SAMPLE, replace=False))
+        members, sizes, fmt = members[pick], sizes[pick], fmt[pick]
+    in_person_pool = pool[(arr.format[pool] != ONLINE) & arr.has_location[pool]]
+    online_pool = pool[arr.format[pool] != IN_PERSON]
+    tree = None
+    if fmt.any() and len(in_person_pool):
+        from sklearn.neighbors import BallTree
+
+        tree = BallTree(arr.coords[in_person_pool], metric="haversine")
+    values = np.empty(len(members))
+    for k, (i, g, near) in enumerate(zip(members, sizes, fmt)):
+        if near and tree is not None:
+            found = tree.query_radius(
+                arr.coords[i : i + 1], r=arr.max_km[i] / EARTH_RADIUS_KM
+            )[0]
+            cand = in_person_pool[found]
+        else:
+            cand = online_pool
+        cand = cand[pair_ok(arr, np.full(len(cand), i), cand, avoid_keys, bool(near))]
+        if pace_rule and len(cand):
+            pi, pj = arr.pace[i], arr.pace[cand]
+            cand = cand[(pi < 0) | (pj < 0) | (np.abs(pi - pj) <= 1)]
+        sims = X[cand].astype(np.float64) @ X[i].astype(np.float64)
+        top = int(g) - 1
+        if len(sims) > top:
+            sims = np.partition(sims, len(sims) - top)[-top:]
+        values[k] = sims.sum() / top
+    return float(values.mean())
+
+
+def quality(achieved: float, bound: float) -> Quality:
+    """Bundle achieved / bound with their ratio (0 when nothing was matched)."""
+    ratio = achieved / bound if bound > 0 else 0.0
+    return Quality(mean_similarity=round(achieved, 6), bound=round(bound, 6), ratio=round(ratio, 6))
