@@ -26,9 +26,7 @@ def _principal_direction(points: np.ndarray, rng: np.random.RandomState) -> np.n
     return centred @ v
 
 
-def _bisect(
-    idx: np.ndarray, score_fn, max_size: int, out: list[np.ndarray]
-) -> None:
+def _bisect(idx: np.ndarray, score_fn, max_size: int, out: list[np.ndarray]) -> None:
     stack = [idx]
     while stack:
         part = stack.pop()
@@ -89,7 +87,7 @@ def block_similarity(
     """
     from .feasibility import languages_ok, within_reach  # local: avoid a cycle at import
 
-    n = len(idx)
+    len(idx)
     Xb = X[idx].astype(np.float64)
     S = Xb @ Xb.T
     ii, jj = np.meshgrid(idx, idx, indexing="ij")

@@ -77,21 +77,20 @@ def group_members(
         return GroupingResult(matches=(), unplaced=(), quality=quality(0.0, 0.0))
     vectorizer = ProfileVectorizer().fit(members)
     X = vectorizer.transform(members)
-    rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist()))
+    rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
     avoid_keys = pair_keys(avoid, arr.index)
     prefer_keys = pair_keys(prefer, arr.index)
-    solver = _GroupSolver(
-        X, arr, avoid_keys, prefer_keys, min_size, max_size, block_size, rng
-    )
+    solver = _GroupSolver(X, arr, avoid_keys, prefer_keys, min_size, max_size, block_size, rng)
 
     everyone = np.arange(n)
     pairs_only = everyone[arr.one_on_one]
     grouped = everyone[~arr.one_on_one]
     no_location = grouped[(arr.format[grouped] == IN_PERSON) & ~arr.has_location[grouped]]
     in_person = grouped[(arr.format[grouped] != ONLINE) & arr.has_location[grouped]]
-    online = grouped[(arr.format[grouped] == ONLINE) | (
-        (arr.format[grouped] == EITHER) & ~arr.has_location[grouped]
-    )]
+    online = grouped[
+        (arr.format[grouped] == ONLINE)
+        | ((arr.format[grouped] == EITHER) & ~arr.has_location[grouped])
+    ]
 
     groups: list[np.ndarray] = []
     formats: list[str] = []
@@ -123,27 +122,31 @@ def group_members(
 
     matches = [
         _to_match(members, arr, X, g, f, "group", rarity, interest_names)
-        for g, f in zip(groups, formats)
+        for g, f in zip(groups, formats, strict=False)
     ] + [
         _to_match(members, arr, X, p, f, "pair" if len(p) == 2 else "trio", rarity, interest_names)
-        for p, f in zip(pair_matches, pair_formats)
+        for p, f in zip(pair_matches, pair_formats, strict=False)
     ]
-    unplaced = [Unplaced(arr.ids[i], "wants to meet in person but gave no location")
-                for i in no_location]
+    unplaced = [
+        Unplaced(arr.ids[i], "wants to meet in person but gave no location") for i in no_location
+    ]
     unplaced += [
         Unplaced(arr.ids[i], _group_left_reason(arr, i, grouped, avoid_keys, min_size))
         for i in left
     ]
     unplaced += [
-        Unplaced(arr.ids[i], _pair_left_reason(arr, i, pairs_only, avoid_keys))
-        for i in pair_left
+        Unplaced(arr.ids[i], _pair_left_reason(arr, i, pairs_only, avoid_keys)) for i in pair_left
     ]
     all_matches = groups + pair_matches
     all_formats = formats + pair_formats
     achieved = mean_similarity(X, all_matches)
-    bound = top_k_bound(
-        X, arr, all_matches, all_formats, everyone, avoid_keys, random_state=random_state
-    ) if all_matches else 0.0
+    bound = (
+        top_k_bound(
+            X, arr, all_matches, all_formats, everyone, avoid_keys, random_state=random_state
+        )
+        if all_matches
+        else 0.0
+    )
     return GroupingResult(
         matches=tuple(matches), unplaced=tuple(unplaced), quality=quality(achieved, bound)
     )

@@ -57,7 +57,9 @@ def top_k_bound(
     if len(members) == 0:
         return 0.0
     sizes = np.concatenate([np.full(len(g), len(g)) for g in matches])
-    fmt = np.concatenate([np.full(len(g), f == "in_person") for g, f in zip(matches, formats)])
+    fmt = np.concatenate(
+        [np.full(len(g), f == "in_person") for g, f in zip(matches, formats, strict=False)]
+    )
     rng = check_random_state(random_state)
     if len(members) > BOUND_SAMPLE:
         pick = np.sort(rng.choice(len(members), BOUND_SAMPLE, replace=False))
@@ -70,11 +72,9 @@ def top_k_bound(
 
         tree = BallTree(arr.coords[in_person_pool], metric="haversine")
     values = np.empty(len(members))
-    for k, (i, g, near) in enumerate(zip(members, sizes, fmt)):
+    for k, (i, g, near) in enumerate(zip(members, sizes, fmt, strict=False)):
         if near and tree is not None:
-            found = tree.query_radius(
-                arr.coords[i : i + 1], r=arr.max_km[i] / EARTH_RADIUS_KM
-            )[0]
+            found = tree.query_radius(arr.coords[i : i + 1], r=arr.max_km[i] / EARTH_RADIUS_KM)[0]
             cand = in_person_pool[found]
         else:
             cand = online_pool

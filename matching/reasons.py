@@ -60,8 +60,7 @@ def match_reason(
         clauses.append(f"{everyone} enjoy {join_words(names)}")
     if shared_some and len(shared_all) < max_interests:
         names = [
-            interest_name(i, interest_names)
-            for i in shared_some[: max_interests - len(shared_all)]
+            interest_name(i, interest_names) for i in shared_some[: max_interests - len(shared_all)]
         ]
         lead = "several of you" if clauses else "Several of you"
         clauses.append(f"{lead} enjoy {join_words(names)}")

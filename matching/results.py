@@ -74,7 +74,10 @@ class MatchingResult:
 
 @dataclass(frozen=True)
 class GroupingResult(MatchingResult):
-    """Result of :func:`matching.group_members` (kinds "group" and, for one-on-one members, "pair"/"trio")."""
+    """Result of :func:`matching.group_members`.
+
+    Kinds "group", and "pair" or "trio" for members who asked for one-on-one.
+    """
 
 
 @dataclass(frozen=True)

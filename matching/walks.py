@@ -54,7 +54,7 @@ def pair_walkers(
         return PairingResult(matches=(), unplaced=(), quality=quality(0.0, 0.0))
     vectorizer = ProfileVectorizer().fit(members)
     X = vectorizer.transform(members)
-    rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist()))
+    rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
     avoid_keys = pair_keys(avoid, arr.index)
     prefer_keys = pair_keys(prefer, arr.index)
     everyone = np.arange(len(members))
@@ -74,17 +74,27 @@ def pair_walkers(
         )
         for i in everyone[(arr.format == ONLINE) | ~arr.has_location]
     ]
-    unplaced += [Unplaced(arr.ids[i], walker_left_reason(arr, i, walkers, avoid_keys)) for i in left]
+    unplaced += [
+        Unplaced(arr.ids[i], walker_left_reason(arr, i, walkers, avoid_keys)) for i in left
+    ]
     achieved = mean_similarity(X, found)
     bound = (
         top_k_bound(
-            X, arr, found, ["in_person"] * len(found), walkers, avoid_keys,
-            pace_rule=True, random_state=random_state,
+            X,
+            arr,
+            found,
+            ["in_person"] * len(found),
+            walkers,
+            avoid_keys,
+            pace_rule=True,
+            random_state=random_state,
         )
         if found
         else 0.0
     )
-    return PairingResult(matches=matches, unplaced=tuple(unplaced), quality=quality(achieved, bound))
+    return PairingResult(
+        matches=matches, unplaced=tuple(unplaced), quality=quality(achieved, bound)
+    )
 
 
 def pair_pool(
@@ -152,11 +162,7 @@ def greedy_pairs(S: np.ndarray, ok: np.ndarray) -> np.ndarray:
 
 
 def improve_pairs(S: np.ndarray, ok: np.ndarray, mate: np.ndarray, rounds: int = 20) -> np.ndarray:
-    """Re-pair two pairs (a, b), (c, d) as (a, c), (b, d) when that raises total similarity.
-
-    Also lets an unmatched member take the place of one partner when the
-    one pushed out can pair with another unmatched member.
-    """
+    """Re-pair two pairs (a, b), (c, d) as (a, c), (b, d) when that raises total similarity."""
     mate = mate.copy()
     for _ in range(rounds):
         first = np.flatnonzero(mate > np.arange(len(mate)))
@@ -165,17 +171,16 @@ def improve_pairs(S: np.ndarray, ok: np.ndarray, mate: np.ndarray, rounds: int =
         a, b = first, mate[first]
         base = S[a, b]
         options = []
-        for x, y in ((a, b), (b, a)):
-            # pair k keeps x_k with the other pair's ...; (x_k, a_l) and (y_k, b_l)
-            for p, q in ((a, b), (b, a)):
-                gain = (
-                    np.where(ok[np.ix_(x, p)], S[np.ix_(x, p)], -np.inf)
-                    + np.where(ok[np.ix_(y, q)], S[np.ix_(y, q)], -np.inf)
-                    - base[:, None]
-                    - base[None, :]
-                )
-                np.fill_diagonal(gain, -np.inf)
-                options.append((gain, x, y, p, q))
+        # Pairs k=(a_k, b_k), l=(a_l, b_l) become (a_k, p_l), (b_k, q_l).
+        for p, q in ((a, b), (b, a)):
+            gain = (
+                np.where(ok[np.ix_(a, p)], S[np.ix_(a, p)], -np.inf)
+                + np.where(ok[np.ix_(b, q)], S[np.ix_(b, q)], -np.inf)
+                - base[:, None]
+                - base[None, :]
+            )
+            np.fill_diagonal(gain, -np.inf)
+            options.append((gain, a, b, p, q))
         best_gain = np.full(len(first), -np.inf)
         best_opt = np.zeros(len(first), dtype=np.int64)
         best_l = np.zeros(len(first), dtype=np.int64)
@@ -245,8 +250,12 @@ def walk_match(members, arr, X, idx, fmt, rarity, interest_names) -> Match:
         a, b = np.meshgrid(idx, idx, indexing="ij")
         distance = float(haversine_km(arr.coords[a], arr.coords[b]).max())
     reason = match_reason(
-        [members[i] for i in idx], slot, fmt,
-        distance_km=distance, rarity=rarity, interest_names=interest_names,
+        [members[i] for i in idx],
+        slot,
+        fmt,
+        distance_km=distance,
+        rarity=rarity,
+        interest_names=interest_names,
     )
     return Match(
         kind="pair" if len(idx) == 2 else "trio",

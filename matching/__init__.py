@@ -1,0 +1,46 @@
+"""Kindred's matching library: groups, walking partners and volunteer placements.
+
+A plain library on numpy, scipy and scikit-learn. The web app passes plain
+frozen dataclasses (:class:`Member`, :class:`Opportunity`) and stores the
+frozen, JSON-friendly results it gets back.
+
+Results (:class:`GroupingResult`, :class:`PairingResult`,
+:class:`AssignmentResult`) all hold ``matches`` (tuple of :class:`Match`,
+whose ``kind`` is "group", "pair", "trio" or "placement"), ``unplaced``
+(tuple of :class:`Unplaced`, each with a readable reason) and ``quality``
+(:class:`Quality`: achieved mean similarity, an upper bound, their ratio).
+"""
+
+from . import synthetic
+from .groups import group_members
+from .members import Member, Opportunity, slot_label
+from .results import (
+    AssignmentResult,
+    GroupingResult,
+    Match,
+    MatchingResult,
+    PairingResult,
+    Quality,
+    Unplaced,
+)
+from .vectorize import ProfileVectorizer
+from .volunteers import assign_volunteers
+from .walks import pair_walkers
+
+__all__ = [
+    "AssignmentResult",
+    "GroupingResult",
+    "Match",
+    "MatchingResult",
+    "Member",
+    "Opportunity",
+    "PairingResult",
+    "ProfileVectorizer",
+    "Quality",
+    "Unplaced",
+    "assign_volunteers",
+    "group_members",
+    "pair_walkers",
+    "slot_label",
+    "synthetic",
+]

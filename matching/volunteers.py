@@ -1,0 +1,263 @@
+"""Volunteer placements: members to opportunities, never over capacity."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+from sklearn.neighbors import BallTree
+
+from .feasibility import (
+    EARTH_RADIUS_KM,
+    IN_PERSON,
+    ONLINE,
+    first_slot,
+    haversine_km,
+    member_arrays,
+    pair_keys,
+    pairs_in,
+    popcount,
+    slot_mask,
+)
+from .members import Member, Opportunity, slot_label
+from .quality import quality
+from .reasons import placement_reason, slots_phrase
+from .results import AssignmentResult, Match, Unplaced
+from .vectorize import ProfileVectorizer
+
+Pairs = Iterable[tuple[Hashable, Hashable]]
+CANDIDATES = 25
+PLACEMENT_WEIGHT = 10.0  # placing one more person outweighs any fit it may cost others
+
+
+def assign_volunteers(
+    members: Sequence[Member],
+    opportunities: Sequence[Opportunity],
+    *,
+    avoid: Pairs = (),
+    random_state=0,
+    interest_names: Mapping[int, str] | None = None,
+) -> AssignmentResult:
+    """Place volunteers so that as many as possible are placed, then total fit is maximal.
+
+    Fit (0..1) = 0.8 interest cosine (TF-IDF on shared interest ids) + 0.1
+    shared-slot breadth + 0.1 closeness. Hard rules: comfort at least the
+    opportunity's ``min_comfort``, a shared slot, formats compatible
+    (in-person opportunities need a member who meets in person and lives
+    within ``max_km``), capacities respected, no ``avoid`` pair placed at the
+    same opportunity. Each volunteer keeps their best ``CANDIDATES``
+    opportunities; the transportation problem on those edges is solved
+    exactly as a linear program (HiGHS; its constraint matrix is totally
+    unimodular so the optimum is integral). ``random_state`` is accepted for
+    a uniform API; the result does not depend on it.
+    """
+    members = list(members)
+    opportunities = list(opportunities)
+    for o in opportunities:
+        if not isinstance(o, Opportunity):
+            raise ValueError(f"expected matching.Opportunity instances, got {type(o).__name__}")
+    if len({o.id for o in opportunities}) != len(opportunities):
+        raise ValueError("opportunity ids must be unique")
+    arr = member_arrays(members)
+    if not members or not opportunities:
+        return AssignmentResult(
+            matches=(),
+            unplaced=tuple(Unplaced(m.id, "no opportunities were offered") for m in members),
+            quality=quality(0.0, 0.0),
+        )
+    vectorizer = ProfileVectorizer().fit(members)
+    rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
+    rows, cols, fit = candidate_fits(members, opportunities, vectorizer, arr)
+    rows, cols, fit = _keep_best(rows, cols, fit, len(members), CANDIDATES)
+    capacity = np.array([o.capacity for o in opportunities], dtype=np.float64)
+    chosen = solve_transport(rows, cols, fit, len(members), capacity)
+    rows, cols, fit = rows[chosen], cols[chosen], fit[chosen]
+    rows, cols, fit, bumped = _separate_avoided(
+        rows, cols, fit, pair_keys(avoid, arr.index), len(members)
+    )
+
+    opp_slots = np.array([slot_mask(o.slots) for o in opportunities], dtype=np.int64)
+    opp_coords = np.radians([o.location or (0.0, 0.0) for o in opportunities])
+    matches = []
+    for i, j, f in sorted(
+        zip(rows.tolist(), cols.tolist(), fit.tolist(), strict=False), key=lambda t: t[1]
+    ):
+        o = opportunities[j]
+        slot = first_slot(int(arr.slots[i] & opp_slots[j]))
+        distance = None
+        if o.location is not None:
+            distance = float(haversine_km(arr.coords[i], opp_coords[j]))
+        matches.append(
+            Match(
+                kind="placement",
+                member_ids=(arr.ids[i],),
+                slot=slot,
+                slot_label=slot_label(slot),
+                format="online" if o.location is None else "in_person",
+                score=round(f, 6),
+                reason=placement_reason(
+                    members[i],
+                    o,
+                    slot,
+                    distance_km=distance,
+                    rarity=rarity,
+                    interest_names=interest_names,
+                ),
+                opportunity_id=o.id,
+            )
+        )
+    placed = np.zeros(len(members), dtype=bool)
+    placed[rows] = True
+    unplaced = [
+        Unplaced(arr.ids[i], _left_reason(members[i], opportunities, bumped, i))
+        for i in np.flatnonzero(~placed)
+    ]
+    best = np.zeros(len(members))
+    all_rows, _, all_fit = candidate_fits(members, opportunities, vectorizer, arr)
+    np.maximum.at(best, all_rows, all_fit)
+    achieved = float(fit.mean()) if len(fit) else 0.0
+    bound = float(best[rows].mean()) if len(rows) else 0.0
+    return AssignmentResult(
+        matches=tuple(matches), unplaced=tuple(unplaced), quality=quality(achieved, bound)
+    )
+
+
+def candidate_fits(members, opportunities, vectorizer, arr=None):
+    """All feasible (member, opportunity) edges and their fit, as three arrays.
+
+    In-person opportunities are found with a haversine BallTree query within
+    each member's ``max_km``; online ones are checked against everyone.
+    """
+    arr = arr if arr is not None else member_arrays(members)
+    n = len(members)
+    k = len(vectorizer.interest_ids_)
+    member_vec = _interest_rows(members, vectorizer)
+    opp_vec = _interest_rows(opportunities, vectorizer)
+    opp_slots = np.array([slot_mask(o.slots) for o in opportunities], dtype=np.int64)
+    min_comfort = np.array([o.min_comfort for o in opportunities])
+    online = np.array([o.location is None for o in opportunities])
+    in_person_opps = np.flatnonzero(~online)
+    online_opps = np.flatnonzero(online)
+    rows_parts, cols_parts = [], []
+    walkers = np.flatnonzero((arr.format != ONLINE) & arr.has_location)
+    if len(in_person_opps) and len(walkers):
+        coords = np.radians([opportunities[j].location for j in in_person_opps])
+        tree = BallTree(coords, metric="haversine")
+        found = tree.query_radius(arr.coords[walkers], r=arr.max_km[walkers] / EARTH_RADIUS_KM)
+        counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+        rows_parts.append(np.repeat(walkers, counts))
+        cols_parts.append(
+            in_person_opps[np.concatenate(found)] if counts.sum() else np.zeros(0, dtype=np.int64)
+        )
+    remote = np.flatnonzero(arr.format != IN_PERSON)
+    if len(online_opps) and len(remote):
+        rows_parts.append(np.repeat(remote, len(online_opps)))
+        cols_parts.append(np.tile(online_opps, len(remote)))
+    rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
+    cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int64)
+    shared = arr.slots[rows] & opp_slots[cols]
+    keep = (shared != 0) & (arr.comfort[rows] >= min_comfort[cols])
+    keep &= np.array([o.capacity for o in opportunities])[cols] > 0
+    rows, cols, shared = rows[keep], cols[keep], shared[keep]
+    interest = np.einsum("ij,ij->i", member_vec[rows], opp_vec[cols]) if k else np.zeros(len(rows))
+    breadth = np.minimum(popcount(shared), 2) / 2.0
+    closeness = np.full(len(rows), 0.5)
+    near = ~online[cols]
+    if near.any():
+        opp_coords = np.radians([o.location or (0.0, 0.0) for o in opportunities])
+        d = haversine_km(arr.coords[rows[near]], opp_coords[cols[near]])
+        closeness[near] = 1.0 - d / np.maximum(arr.max_km[rows[near]], 1e-9)
+    fit = 0.8 * interest + 0.1 * breadth + 0.1 * np.clip(closeness, 0.0, 1.0)
+    del n
+    return rows, cols, fit
+
+
+def _interest_rows(items, vectorizer) -> np.ndarray:
+    ids = vectorizer.interest_ids_
+    out = np.zeros((len(items), len(ids)))
+    for r, item in enumerate(items):
+        wanted = np.array(sorted(item.interests), dtype=np.int64)
+        if len(ids) == 0 or len(wanted) == 0:
+            continue
+        pos = np.searchsorted(ids, wanted).clip(0, len(ids) - 1)
+        known = ids[pos] == wanted
+        out[r, pos[known]] = vectorizer.idf_[pos[known]]
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=out, where=norms > 0)
+
+
+def _keep_best(rows, cols, fit, n, k):
+    """Each member's ``k`` best opportunities (ties broken by opportunity order)."""
+    order = np.lexsort((cols, -fit, rows))
+    rows, cols, fit = rows[order], cols[order], fit[order]
+    start = np.searchsorted(rows, np.arange(n))
+    rank = np.arange(len(rows)) - start[rows]
+    keep = rank < k
+    return rows[keep], cols[keep], fit[keep]
+
+
+def solve_transport(rows, cols, fit, n_members, capacity) -> np.ndarray:
+    """Boolean mask of the chosen edges: max placements first, then max total fit."""
+    if len(rows) == 0:
+        return np.zeros(0, dtype=bool)
+    e = len(rows)
+    a_ub = sparse.vstack(
+        [
+            sparse.csr_matrix((np.ones(e), (rows, np.arange(e))), shape=(n_members, e)),
+            sparse.csr_matrix((np.ones(e), (cols, np.arange(e))), shape=(len(capacity), e)),
+        ]
+    ).tocsr()
+    b_ub = np.concatenate([np.ones(n_members), capacity])
+    res = linprog(-(fit + PLACEMENT_WEIGHT), A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs-ds")
+    if res.status != 0:
+        raise RuntimeError(f"assignment solver failed: {res.message}")
+    return res.x > 0.5
+
+
+def _separate_avoided(rows, cols, fit, avoid_keys, n):
+    """Drop the lower-fit member of any avoid pair placed at the same opportunity."""
+    bumped: set[int] = set()
+    if len(avoid_keys) == 0 or len(rows) == 0:
+        return rows, cols, fit, bumped
+    keep = np.ones(len(rows), dtype=bool)
+    by_opp: dict[int, list[int]] = {}
+    for e in np.argsort(-fit, kind="stable"):
+        seated = by_opp.setdefault(int(cols[e]), [])
+        if seated and pairs_in(avoid_keys, np.full(len(seated), rows[e]), rows[seated], n).any():
+            keep[e] = False
+            bumped.add(int(rows[e]))
+        else:
+            seated.append(int(e))
+    return rows[keep], cols[keep], fit[keep], bumped
+
+
+def _left_reason(member: Member, opportunities, bumped, i) -> str:
+    if i in bumped:
+        return "the only places that fitted were shared with someone they asked not to meet"
+    if not member.slots:
+        return "gave no available times"
+    comfortable = [o for o in opportunities if member.comfort >= o.min_comfort]
+    if not comfortable:
+        return "every opportunity asks for more social confidence for now"
+    timed = [o for o in comfortable if member.slots & o.slots]
+    if not timed:
+        return f"no opportunity runs in {slots_phrase(member.slots)}"
+    if member.format == "online":
+        fitting = [o for o in timed if o.location is None]
+        where = "online"
+    else:
+        fitting = []
+        for o in timed:
+            if o.location is None:
+                if member.format != "in_person":
+                    fitting.append(o)
+            elif member.location is not None:
+                d = haversine_km(np.radians(member.location), np.radians(o.location))
+                if d <= member.max_km:
+                    fitting.append(o)
+        where = f"within {member.max_km:g} km"
+    if not fitting:
+        return f"no opportunity {where} runs in {slots_phrase(member.slots)}"
+    return f"every opportunity {where} that fits their times was full"
