@@ -52,8 +52,10 @@ def check_secret_key(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from community import models  # noqa: F401  (registers the tables)
-    from community import login_loader  # noqa: F401  (registers the user loader)
+    from community import (
+        login_loader,  # noqa: F401  (registers the user loader)
+        models,  # noqa: F401  (registers the tables)
+    )
     from community.mail_outbox import register_inline_delivery
 
     db.init_app(app)

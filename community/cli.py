@@ -93,6 +93,8 @@ def demo(host: str, port: int, mail_port: int) -> None:
     app.config["MAIL_PORT"] = mail_port
     app.config["PUBLIC_URL"] = f"http://{host}:{port}"
     MailSink(port=mail_port, folder=folder).start()
-    click.echo(f"\nMail sink on 127.0.0.1:{mail_port}; read messages at http://{host}:{port}/dev/mail")
+    click.echo(
+        f"\nMail sink on 127.0.0.1:{mail_port}; read messages at http://{host}:{port}/dev/mail"
+    )
     click.echo(f"Kindred is running at http://{host}:{port}\n")
     run_simple(host, port, app, use_debugger=app.debug, use_reloader=False, threaded=True)

@@ -44,14 +44,39 @@ OPPORTUNITIES = [
     ("Repair cafe fixers", "Riverside Repair Cafe", "Riverside", ["Repair cafe", "Woodwork"], 5, 3),
     ("Food bank sorting", "Northfield Food Bank", "Northfield", ["Food bank", "Cooking"], 10, 1),
     ("Befriending phone calls", "Hillcrest Age Friends", None, ["Retired life"], 12, 1),
-    ("Park clean-up crew", "Harbourside Friends of the Park", "Harbourside",
-     ["Environment and recycling", "Walking"], 15, 2),
-    ("Lunch club hosts", "Old Town Community Centre", "Old Town", ["Cooking", "Sunday lunch"], 4, 4),
-    ("Choir front-of-house", "Riverside Community Choir", "Riverside",
-     ["Singing and choirs", "Music"], 3, 4),
+    (
+        "Park clean-up crew",
+        "Harbourside Friends of the Park",
+        "Harbourside",
+        ["Environment and recycling", "Walking"],
+        15,
+        2,
+    ),
+    (
+        "Lunch club hosts",
+        "Old Town Community Centre",
+        "Old Town",
+        ["Cooking", "Sunday lunch"],
+        4,
+        4,
+    ),
+    (
+        "Choir front-of-house",
+        "Riverside Community Choir",
+        "Riverside",
+        ["Singing and choirs", "Music"],
+        3,
+        4,
+    ),
     ("Homework club helpers", "Hillcrest School", "Hillcrest", ["Parenting", "Science"], 6, 3),
-    ("Conversation partners for new arrivals", "Welcome Here", None,
-     ["Learning languages", "New to the area"], 10, 2),
+    (
+        "Conversation partners for new arrivals",
+        "Welcome Here",
+        None,
+        ["Learning languages", "New to the area"],
+        10,
+        2,
+    ),
 ]
 
 
@@ -81,7 +106,8 @@ def make_profile(rng: random.Random, interests: list[Interest], areas: list[Area
     # Sign-ups skew shy: the people who most need Kindred find meeting new people hardest.
     comfort = rng.choices([1, 2, 3, 4, 5], weights=[18, 30, 27, 17, 8])[0]
     setting = (
-        "one_on_one" if comfort == 1 and rng.random() < 0.6
+        "one_on_one"
+        if comfort == 1 and rng.random() < 0.6
         else rng.choice(["small", "small", "group", "any"])
     )
     # Interests cluster: most picks come from two favourite categories.
@@ -105,9 +131,7 @@ def make_profile(rng: random.Random, interests: list[Interest], areas: list[Area
         area=area,
         max_km=rng.choice([1.5, 2, 3, 3, 5, 8]),
         pace=rng.choice(["gentle", "steady", "brisk", None]),
-        languages=",".join(
-            ["English"] + rng.sample(LANGUAGES[1:], rng.choice([0, 0, 0, 1, 2]))
-        ),
+        languages=",".join(["English"] + rng.sample(LANGUAGES[1:], rng.choice([0, 0, 0, 1, 2]))),
         about_me=rng.choice(ABOUT),
         paused_until=(utcnow() + timedelta(days=14)).date() if rng.random() < 0.04 else None,
         steps_done=steps,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from wtforms import Field, Form, ValidationError
+from wtforms.fields.choices import SelectChoice
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 CONTROL_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -24,3 +27,12 @@ def plain_text(form: Form, field: Field) -> None:
 
 def strip_whitespace(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """Choices for select, radio and tick fields, as WTForms wants them."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def choice_values(choices) -> set[Any]:
+    return {choice.value for choice in choices or []}

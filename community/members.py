@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from community import profiles
 from community.extensions import db
+from community.form_rules import options
 from community.profile_choices import (
     COMFORT_LEVELS,
     DAY_PARTS,
@@ -60,7 +61,7 @@ def build_form(step: str, profile):
     """The step's form, filled from the saved profile on GET and from the post on POST."""
     if step == "interests":
         form = InterestsForm(data={"interests": [i.id for i in profile.interests]})
-        form.interests.choices = [(i.id, i.name) for i in profiles.active_interests()]
+        form.interests.choices = options((i.id, i.name) for i in profiles.active_interests())
     elif step == "meeting":
         looking = [
             key
@@ -100,8 +101,10 @@ def build_form(step: str, profile):
                 "other_languages": ", ".join(other),
             }
         )
-        form.area.choices = [(0, "Choose your neighbourhood")] + [(a.id, a.name) for a in areas]
-        form.languages.choices = [(lang, lang) for lang in LANGUAGES]
+        form.area.choices = options(
+            [(0, "Choose your neighbourhood")] + [(a.id, a.name) for a in areas]
+        )
+        form.languages.choices = options((lang, lang) for lang in LANGUAGES)
     else:
         form = AboutForm(data={"about_me": profile.about_me})
     return form

@@ -16,9 +16,9 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange
 
-from community.form_rules import plain_text, single_line, strip_whitespace
+from community.form_rules import choice_values, options, plain_text, single_line, strip_whitespace
 from community.profile_choices import (
     COMFORT_LEVELS,
     FORMATS,
@@ -35,13 +35,19 @@ CONSENT_TEXT = (
 )
 
 
+def optional_int(value) -> int | None:
+    return None if value in ("", None) else int(value)
+
+
 class ChoiceList(SelectMultipleField):
     """Several ticks from a fixed list; an unknown value gets a plain message."""
 
     def pre_validate(self, form) -> None:
-        allowed = {value for value, _label in self.choices or []}
+        allowed = choice_values(self.choices)
         if any(value not in allowed for value in self.data or []):
-            raise ValidationError("One of the choices isn't on the list. Please tick from the list.")
+            raise ValidationError(
+                "One of the choices isn't on the list. Please tick from the list."
+            )
 
     def process_formdata(self, valuelist) -> None:
         try:
@@ -72,23 +78,25 @@ class InterestsForm(FlaskForm):
 class MeetingForm(ConsentMixin, FlaskForm):
     comfort = RadioField(
         "How comfortable are you meeting new people?",
-        choices=list(COMFORT_LEVELS.items()),
-        coerce=int,
-        validators=[Optional()],
+        choices=options(COMFORT_LEVELS.items()),
+        coerce=optional_int,
+        validate_choice=False,
     )
     setting = RadioField(
         "What size of meeting suits you?",
-        choices=list(SETTINGS.items()),
+        choices=options(SETTINGS.items()),
         validators=[InputRequired("Please choose a setting.")],
     )
     format = RadioField(
         "In person or online?",
-        choices=list(FORMATS.items()),
+        choices=options(FORMATS.items()),
         validators=[InputRequired("Please choose in person, online or either.")],
     )
-    looking_for = ChoiceList("What are you looking for?", choices=list(LOOKING_FOR.items()))
+    looking_for = ChoiceList("What are you looking for?", choices=options(LOOKING_FOR.items()))
 
     def validate_comfort(self, field) -> None:
+        if field.data is not None and field.data not in COMFORT_LEVELS:
+            raise ValidationError("Please choose one of the five levels.")
         if self.consent.data and field.data is None:
             raise ValidationError("Please choose the comfort level that sounds most like you.")
 
@@ -99,7 +107,9 @@ class MeetingForm(ConsentMixin, FlaskForm):
 
 class AvailabilityForm(ConsentMixin, FlaskForm):
     slots = ChoiceList(
-        "When are you usually free?", coerce=int, choices=[(s, slot_name(s)) for s in range(21)]
+        "When are you usually free?",
+        coerce=int,
+        choices=options((s, slot_name(s)) for s in range(21)),
     )
 
     def validate_slots(self, field) -> None:
@@ -119,7 +129,7 @@ class PlaceForm(FlaskForm):
     )
     pace = RadioField(
         "Your walking pace",
-        choices=[*PACES.items(), ("", "I'd rather not walk")],
+        choices=options([*PACES.items(), ("", "I'd rather not walk")]),
         default="",
         validate_choice=True,
     )
@@ -132,8 +142,7 @@ class PlaceForm(FlaskForm):
     )
 
     def validate_area(self, field) -> None:
-        allowed = {value for value, _label in self.area.choices}
-        if field.data not in allowed:
+        if not field.data or field.data not in choice_values(self.area.choices):
             raise ValidationError("Please choose a neighbourhood from the list.")
 
 
@@ -153,6 +162,8 @@ class PauseForm(FlaskForm):
     )
 
     def validate_paused_until(self, field) -> None:
+        if field.data is None:
+            return
         today = date.today()
         if field.data <= today:
             raise ValidationError("Please choose a date after today.")

@@ -20,7 +20,9 @@ class UnknownChoice(ValueError):
 def active_interests() -> list[Interest]:
     return list(
         db.session.execute(
-            select(Interest).where(Interest.retired.is_(False)).order_by(Interest.category, Interest.name)
+            select(Interest)
+            .where(Interest.retired.is_(False))
+            .order_by(Interest.category, Interest.name)
         ).scalars()
     )
 

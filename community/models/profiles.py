@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, Date, DateTime, Float, ForeignKey, String, Table, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.extensions import db
@@ -28,15 +38,12 @@ class Profile(db.Model):
     __tablename__ = "profiles"
     __table_args__ = (
         CheckConstraint("comfort IS NULL OR comfort BETWEEN 1 AND 5", name="comfort"),
-        CheckConstraint(
-            "setting IN ('one_on_one', 'small', 'group', 'any')", name="setting"
-        ),
+        CheckConstraint("setting IN ('one_on_one', 'small', 'group', 'any')", name="setting"),
         CheckConstraint("format IN ('in_person', 'online', 'either')", name="format"),
         CheckConstraint("pace IS NULL OR pace IN ('gentle', 'steady', 'brisk')", name="pace"),
         CheckConstraint("max_km IS NULL OR (max_km > 0 AND max_km <= 50)", name="max_km"),
         CheckConstraint(
-            "availability_mask IS NULL OR (availability_mask >= 0 "
-            "AND availability_mask < 2097152)",
+            "availability_mask IS NULL OR (availability_mask >= 0 AND availability_mask < 2097152)",
             name="availability_mask",
         ),
     )
