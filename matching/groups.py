@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
+from sklearn.neighbors import BallTree
 from sklearn.utils import check_random_state
 
 from .blocks import block_similarity, feature_blocks, map_blocks
 from .feasibility import (
+    EARTH_RADIUS_KM,
     EITHER,
     IN_PERSON,
     ONLINE,
@@ -18,7 +20,6 @@ from .feasibility import (
     member_arrays,
     pair_keys,
     pair_ok,
-    reach_neighbours,
 )
 from .localsearch import PENALTY, greedy_groups, improve_groups, slot_matrix
 from .members import Member
@@ -85,7 +86,7 @@ def group_members(
     everyone = np.arange(n)
     pairs_only = everyone[arr.one_on_one]
     grouped = everyone[~arr.one_on_one]
-    no_location = grouped[(arr.format[grouped] == IN_PERSON) & ~arr.has_location[grouped]]
+    no_location = everyone[(arr.format == IN_PERSON) & ~arr.has_location]
     in_person = grouped[(arr.format[grouped] != ONLINE) & arr.has_location[grouped]]
     online = grouped[
         (arr.format[grouped] == ONLINE)
@@ -110,7 +111,13 @@ def group_members(
     pair_left_parts = []
     for pool, near in (
         (pairs_only[(arr.format[pairs_only] != ONLINE) & arr.has_location[pairs_only]], True),
-        (pairs_only[(arr.format[pairs_only] == ONLINE) | ~arr.has_location[pairs_only]], False),
+        (
+            pairs_only[
+                (arr.format[pairs_only] == ONLINE)
+                | ((arr.format[pairs_only] == EITHER) & ~arr.has_location[pairs_only])
+            ],
+            False,
+        ),
     ):
         found, rest = pair_pool(
             X, arr, pool, avoid_keys, prefer_keys, in_person=near, pace_rule=False, rng=rng
@@ -127,16 +134,15 @@ def group_members(
         _to_match(members, arr, X, p, f, "pair" if len(p) == 2 else "trio", rarity, interest_names)
         for p, f in zip(pair_matches, pair_formats, strict=False)
     ]
+    group_finder = PartnerFinder(arr, grouped, avoid_keys)
+    pair_finder = PartnerFinder(arr, pairs_only, avoid_keys)
     unplaced = [
         Unplaced(arr.ids[i], "wants to meet in person but gave no location") for i in no_location
     ]
     unplaced += [
-        Unplaced(arr.ids[i], _group_left_reason(arr, i, grouped, avoid_keys, min_size))
-        for i in left
+        Unplaced(arr.ids[i], _group_left_reason(arr, i, group_finder, min_size)) for i in left
     ]
-    unplaced += [
-        Unplaced(arr.ids[i], _pair_left_reason(arr, i, pairs_only, avoid_keys)) for i in pair_left
-    ]
+    unplaced += [Unplaced(arr.ids[i], _pair_left_reason(arr, i, pair_finder)) for i in pair_left]
     all_matches = groups + pair_matches
     all_formats = formats + pair_formats
     achieved = mean_similarity(X, all_matches)
@@ -193,7 +199,22 @@ class _GroupSolver:
         shy = self.arr.shy[idx]
         kw = dict(min_size=self.min_size, max_size=self.max_size, small_cap=self.small_cap)
         lab = greedy_groups(S, ok, masks, shy, target=self.target, rng=self.rng, **kw)
-        return improve_groups(S, lab, masks, shy, **kw)
+        lab = improve_groups(S, lab, masks, shy, **kw)
+        # Someone left out who has enough compatible people in the block may
+        # fit if the groups are rebuilt around them: retry seeding them first.
+        for _ in range(2):
+            fixable = np.flatnonzero((lab < 0) & (ok.sum(axis=1) >= self.min_size - 1))
+            if len(fixable) == 0:
+                break
+            retry = greedy_groups(
+                S, ok, masks, shy, target=self.target, rng=self.rng, first=fixable, **kw
+            )
+            retry = improve_groups(S, retry, masks, shy, **kw)
+            if (retry < 0).sum() < (lab < 0).sum():
+                lab = retry
+            else:
+                break
+        return lab
 
     def solve_pool(self, idx: np.ndarray, in_person: bool) -> tuple[list[np.ndarray], np.ndarray]:
         groups: list[np.ndarray] = []
@@ -285,24 +306,29 @@ def _label(slot: int) -> str:
     return slot_label(slot)
 
 
-def compatible_partners(
-    arr: MemberArrays, i: int, pool: np.ndarray, avoid_keys: np.ndarray, in_person: bool
-) -> np.ndarray:
-    """Members of ``pool`` who could meet ``i`` in that format (BallTree search in person)."""
-    if in_person:
-        if not arr.has_location[i]:
-            return np.zeros(0, dtype=np.int64)
-        near = pool[(arr.format[pool] != ONLINE) & arr.has_location[pool]]
-        cand = reach_neighbours_of(arr, i, near)
-    else:
-        cand = pool[arr.format[pool] != IN_PERSON]
-    return cand[pair_ok(arr, np.full(len(cand), i), cand, avoid_keys, in_person)]
+class PartnerFinder:
+    """Who could meet a given member, for explaining leftovers (one BallTree per call)."""
 
+    def __init__(self, arr: MemberArrays, pool: np.ndarray, avoid_keys: np.ndarray):
+        self.arr = arr
+        self.avoid_keys = avoid_keys
+        self.near = pool[(arr.format[pool] != ONLINE) & arr.has_location[pool]]
+        self.remote = pool[arr.format[pool] != IN_PERSON]
+        self.tree = BallTree(arr.coords[self.near], metric="haversine") if len(self.near) else None
 
-def reach_neighbours_of(arr: MemberArrays, i: int, pool: np.ndarray) -> np.ndarray:
-    """Members of ``pool`` within ``i``'s travel distance."""
-    found = reach_neighbours(arr, np.append(pool, i))
-    return found[-1][found[-1] != i]
+    def partners(self, i: int, in_person: bool) -> np.ndarray:
+        """Members of the pool who could meet ``i`` in that format."""
+        arr = self.arr
+        if in_person:
+            if self.tree is None or not arr.has_location[i]:
+                return np.zeros(0, dtype=np.int64)
+            found = self.tree.query_radius(
+                arr.coords[i : i + 1], r=arr.max_km[i] / EARTH_RADIUS_KM
+            )[0]
+            cand = self.near[found]
+        else:
+            cand = self.remote
+        return cand[pair_ok(arr, np.full(len(cand), i), cand, self.avoid_keys, in_person)]
 
 
 def _formats_of(arr: MemberArrays, i: int) -> list[bool]:
@@ -314,13 +340,13 @@ def _formats_of(arr: MemberArrays, i: int) -> list[bool]:
     return [True, False] if arr.has_location[i] else [False]
 
 
-def _group_left_reason(arr, i, pool, avoid_keys, min_size) -> str:
+def _group_left_reason(arr, i, finder: PartnerFinder, min_size) -> str:
     if arr.slots[i] == 0:
         return "gave no available times, so no group can share a slot"
     phrase = slots_phrase(_slot_set(arr, i))
     counts = []
     for near in _formats_of(arr, i):
-        counts.append((near, len(compatible_partners(arr, i, pool, avoid_keys, near))))
+        counts.append((near, len(finder.partners(i, near))))
     best_near, best = max(counts, key=lambda c: c[1])
     where = f"within {arr.max_km[i]:g} km" if best_near else "online"
     if best == 0:
@@ -336,12 +362,12 @@ def _group_left_reason(arr, i, pool, avoid_keys, min_size) -> str:
     )
 
 
-def _pair_left_reason(arr, i, pool, avoid_keys) -> str:
+def _pair_left_reason(arr, i, finder: PartnerFinder) -> str:
     if arr.slots[i] == 0:
         return "gave no available times, so nobody can share a slot"
     phrase = slots_phrase(_slot_set(arr, i))
     near = bool(arr.format[i] != ONLINE and arr.has_location[i])
-    count = len(compatible_partners(arr, i, pool, avoid_keys, near))
+    count = len(finder.partners(i, near))
     where = f"within {arr.max_km[i]:g} km" if near else "online"
     if count == 0:
         return f"nobody else who wants one-on-one meetings {where} shares {phrase}"

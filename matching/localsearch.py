@@ -37,8 +37,11 @@ def greedy_groups(
     small_cap: int,
     target: int,
     rng: np.random.RandomState,
+    first: np.ndarray | None = None,
 ) -> np.ndarray:
     """Seed groups from the hardest-to-place members first, adding the best fit each time.
+
+    ``first`` lists members to seed before anyone else (a retry for leftovers).
 
     Returns labels (``-1`` for members no feasible group was found for).
     """
@@ -46,8 +49,12 @@ def greedy_groups(
     lab = np.full(n, -1, dtype=np.int64)
     free = np.ones(n, dtype=bool)
     degree = ok.sum(axis=1)
-    order = np.lexsort((rng.permutation(n), degree))
+    priority = np.zeros(n, dtype=np.int64)
+    if first is not None:
+        priority[first] = -1
+    order = np.lexsort((rng.permutation(n), degree, priority))
     n_groups = 0
+    n_free = n
     for seed in order:
         if not free[seed]:
             continue
@@ -58,7 +65,8 @@ def greedy_groups(
         score = S[seed].copy()
         while True:
             size = len(group)
-            goal = min(target, small_cap if has_shy else max_size)
+            cap = small_cap if has_shy else max_size
+            goal = _goal_size(n_free, target, min_size, cap)
             if size >= goal:
                 break
             c = cand & ((masks & gmask) != 0)
@@ -76,7 +84,21 @@ def greedy_groups(
             lab[group] = n_groups
             free[group] = False
             n_groups += 1
+            n_free -= len(group)
     return lab
+
+
+def _goal_size(n_free: int, target: int, min_size: int, cap: int) -> int:
+    """The size closest to ``target`` that does not strand fewer than ``min_size`` people.
+
+    Eight people in groups of 4 to 6 should make 4 + 4, not 5 + 3 left over.
+    """
+    sizes = sorted(range(min_size, max(cap, min_size) + 1), key=lambda g: (abs(g - target), g))
+    for g in sizes:
+        rest = n_free - g
+        if rest == 0 or rest >= min_size:
+            return min(g, cap) if g <= cap else cap
+    return min(target, cap)
 
 
 def improve_groups(
