@@ -3,15 +3,25 @@
 from community.models.outbox import OutboxMessage
 from community.models.places import Area, Opportunity, opportunity_interests
 from community.models.profiles import Profile, member_interests
+from community.models.rounds import Match, MatchMember, MatchRound
+from community.models.safety import AuditEntry, Block, Feedback, FeedbackPerson, Report
 from community.models.users import User, utcnow
 from community.models.vocabulary import Interest
 
 __all__ = [
     "Area",
+    "AuditEntry",
+    "Block",
+    "Feedback",
+    "FeedbackPerson",
     "Interest",
+    "Match",
+    "MatchMember",
+    "MatchRound",
     "Opportunity",
     "OutboxMessage",
     "Profile",
+    "Report",
     "User",
     "member_interests",
     "opportunity_interests",
