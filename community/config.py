@@ -43,6 +43,7 @@ class Defaults:
     # "worker": left for `flask send-mail` (or a Celery worker) to deliver.
     MAIL_DELIVERY = "inline"
     MAIL_MAX_ATTEMPTS = 8
+    MAIL_MESSAGE_ID_DOMAIN = "kindred.local"
     # Where the development mail sink keeps what it received (read at /dev/mail).
     DEV_MAIL_DIR: str | None = None
 

@@ -27,11 +27,18 @@ def queue_mail(
     template: str,
     subject: str,
     idempotency_key: str,
+    *,
+    headers: dict[str, str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
     **context: Any,
 ) -> OutboxMessage | None:
     """Add an email to the outbox in the caller's transaction (the caller commits).
 
-    Returns None when a message with the same key is already queued or sent.
+    ``context`` must be JSON-friendly: it is stored and the templates are rendered
+    from it at send time. ``attachments`` are dicts with ``filename``,
+    ``content_type`` and text ``data`` (an .ics, say); ``headers`` are extra
+    headers such as List-Unsubscribe. Returns None when a message with the same
+    key is already queued or sent.
     """
     exists = db.session.execute(
         select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
@@ -43,7 +50,12 @@ def queue_mail(
         user_id=user.id,
         subject=subject,
         template=template,
-        context={"display_name": user.display_name, **context},
+        context={
+            "display_name": user.display_name,
+            **context,
+            "_headers": headers or {},
+            "_attachments": attachments or [],
+        },
         idempotency_key=idempotency_key,
     )
     db.session.add(message)
@@ -55,10 +67,19 @@ def queue_mail(
 def render_message(row: OutboxMessage) -> Message:
     """Build the email from its paired ``.txt`` and ``.html`` templates."""
     context = dict(row.context)
+    headers = context.pop("_headers", {}) or {}
+    attachments = context.pop("_attachments", []) or []
     message = Message(subject=row.subject, recipients=[row.recipient])
     message.body = render_template(f"email/{row.template}.txt", **context)
     message.html = render_template(f"email/{row.template}.html", **context)
-    message.extra_headers = {"X-Kindred-Message": row.idempotency_key}
+    # A stable Message-ID per row: a resend after a crash is recognisably the same mail.
+    domain = current_app.config["MAIL_MESSAGE_ID_DOMAIN"]
+    message.msgId = f"<kindred.{row.id}.{row.created_at:%Y%m%d}@{domain}>"
+    message.extra_headers = {"X-Kindred-Message": row.idempotency_key, **headers}
+    for attachment in attachments:
+        message.attach(
+            attachment["filename"], attachment["content_type"], attachment["data"].encode()
+        )
     return message
 
 
