@@ -81,9 +81,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from community.errors import register
+    from community import errors, security_headers
 
-    register(app)
+    errors.register(app)
+    security_headers.register(app)
 
 
 def register_commands(app: Flask) -> None:

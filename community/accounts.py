@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from community.extensions import db
 from community.mail_outbox import queue_mail
 from community.models import Profile, User, utcnow
-from community.models.users import new_login_id
 from community.passwords import burn_equal_time, hash_password, verify_password
 from community.tokens import InvalidToken, make_token, read_token
 
@@ -128,6 +127,5 @@ def user_for_reset(token: str) -> User:
 
 
 def set_password(user: User, password: str) -> None:
-    """Change the password and end every other session of this account."""
+    """Change the password; the caller ends the account's sessions."""
     user.password_hash = hash_password(password)
-    user.login_id = new_login_id()

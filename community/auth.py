@@ -23,6 +23,7 @@ from community.auth_forms import (
     SignupForm,
 )
 from community.extensions import db, limiter
+from community.login_sessions import end_all_sessions, end_session, start_session
 from community.safe_redirect import safe_next_url
 from community.tokens import InvalidToken
 
@@ -48,9 +49,10 @@ def signup():
             db.session.commit()
             # Same page as a new sign-up: the visitor learns nothing about the email.
             return render_template("auth/check_email.html", email=form.email.data)
+        start_session(user, remember=False)
         db.session.commit()
+        session.clear()
         login_user(user)
-        session["fresh_signup"] = True
         return render_template("auth/check_email.html", email=user.email, signed_in=True)
     return render_template("auth/signup.html", form=form)
 
@@ -91,6 +93,8 @@ def login():
         if user is None:
             form.password.errors.append("That email and password don't match an account.")
         else:
+            end_session(getattr(current_user, "session_token", None))
+            start_session(user, remember=form.remember.data)
             db.session.commit()
             session.clear()
             login_user(user, remember=form.remember.data)
@@ -100,6 +104,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    end_session(getattr(current_user, "session_token", None))
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out. See you soon.", "info")
@@ -127,6 +133,7 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         accounts.set_password(user, form.password.data)
+        end_all_sessions(user)
         db.session.commit()
         logout_user()
         session.clear()

@@ -32,6 +32,8 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    SESSION_IDLE_TIMEOUT = 60 * 60 * 2
+    SESSION_ABSOLUTE_TIMEOUT = 60 * 60 * 12
 
     # Mail: the local sink started by `flask demo` listens here.
     MAIL_SERVER = "127.0.0.1"

@@ -1,14 +1,13 @@
-"""How Flask-Login finds the member behind a session cookie."""
+"""How Flask-Login finds the member behind a session or remember-me cookie."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from community.extensions import db, login_manager
+from community.extensions import login_manager
+from community.login_sessions import resume_session
 from community.models import User
 
 
 @login_manager.user_loader
-def load_user(login_id: str) -> User | None:
-    """Sessions store a rotating login id, so a password change ends old sessions."""
-    return db.session.execute(select(User).where(User.login_id == login_id)).scalar_one_or_none()
+def load_user(session_token: str) -> User | None:
+    """Cookies carry a server-side session token, so a logout really ends the session."""
+    return resume_session(session_token)

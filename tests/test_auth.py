@@ -228,3 +228,33 @@ def test_production_without_a_secret_key_refuses_to_start(monkeypatch):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     with pytest.raises(ConfigurationError, match="KINDRED_SECRET_KEY"):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_a_session_cookie_replayed_after_logout_is_refused(app, members):
+    member = members.create()
+    client = app.test_client()
+    login(client, member.email, PASSWORD)
+    stolen = client.get_cookie("session").value
+    submit(client, "/home", {}, action="/logout")
+
+    replay = app.test_client()
+    replay.set_cookie("session", stolen)
+    assert replay.get("/home").status_code == 302
+
+
+def test_logging_in_starts_a_new_session(app, members):
+    member = members.create()
+    client = app.test_client()
+    client.get("/login")
+    before = client.get_cookie("session").value
+    login(client, member.email, PASSWORD)
+    assert client.get_cookie("session").value != before
+
+
+def test_an_idle_session_times_out(make_app, members):
+    app = make_app(SESSION_IDLE_TIMEOUT=-1)
+    member = MembersIn(app).create()
+    client = app.test_client()
+    login(client, member.email, PASSWORD)
+    response = client.get("/home")
+    assert response.status_code == 302 and "/login" in response.location

@@ -5,6 +5,7 @@ from community.models.places import Area, Opportunity, opportunity_interests
 from community.models.profiles import Profile, member_interests
 from community.models.rounds import Match, MatchMember, MatchRound
 from community.models.safety import AuditEntry, Block, Feedback, FeedbackPerson, Report
+from community.models.sessions import LoginSession
 from community.models.users import User, utcnow
 from community.models.vocabulary import Interest
 
@@ -15,6 +16,7 @@ __all__ = [
     "Feedback",
     "FeedbackPerson",
     "Interest",
+    "LoginSession",
     "Match",
     "MatchMember",
     "MatchRound",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -22,10 +21,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def new_login_id() -> str:
-    return secrets.token_urlsafe(24)
-
-
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('member', 'organizer', 'admin')", name="role"),)
@@ -35,8 +30,6 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(60))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20), default="member")
-    # Rotated on password change so old sessions and remember-me cookies stop working.
-    login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -48,8 +41,11 @@ class User(UserMixin, db.Model):
         back_populates="user", uselist=False, cascade="all, delete-orphan"
     )
 
-    def get_id(self) -> str:
-        return self.login_id
+    # Set for the request by login_sessions: the session this user is logged in with.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        return self.session_token
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
