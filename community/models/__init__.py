@@ -8,6 +8,7 @@ from community.models.safety import AuditEntry, Block, Feedback, FeedbackPerson,
 from community.models.sessions import LoginSession
 from community.models.users import User, utcnow
 from community.models.vocabulary import Interest
+from community.models.wellbeing import GentleStart, LonelinessCheck
 
 __all__ = [
     "Area",
@@ -15,8 +16,10 @@ __all__ = [
     "Block",
     "Feedback",
     "FeedbackPerson",
+    "GentleStart",
     "Interest",
     "LoginSession",
+    "LonelinessCheck",
     "Match",
     "MatchMember",
     "MatchRound",
