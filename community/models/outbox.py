@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from community.extensions import db
 from community.models.users import utcnow
 
-STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+# "bounced": the server refused the address for good (see User.email_bounced_at).
+STATUSES = ("pending", "sending", "sent", "failed", "cancelled", "bounced")
 
 
 class OutboxMessage(db.Model):
@@ -32,3 +33,7 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A sender that dies mid-batch leaves rows in "sending"; after a lease timeout the
+    # sweep returns them to pending (send_pending_mail: release_stale_claims).
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str] = mapped_column(String(80), default="")

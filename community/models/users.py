@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Unsubscribed members keep their account but get no more invitations.
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The mail server refused this address permanently (5xx); no more mail is queued.
+    email_bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     profile: Mapped[Profile | None] = relationship(
         back_populates="user", uselist=False, cascade="all, delete-orphan"
