@@ -62,7 +62,10 @@ def send_mail() -> None:
     total = pending_count()
     with tqdm(total=total, desc="Sending mail", unit="mail") as bar:
         result = send_pending_mail(progress=bar.update)
-    click.echo(f"Sent {result['sent']}, failed {result['failed']} (will retry).")
+    click.echo(
+        f"Sent {result['sent']}; {result['retrying']} will be retried, "
+        f"{result['failed']} failed, {result['bounced']} bounced."
+    )
 
 
 @click.command("demo")

@@ -43,9 +43,24 @@ class Defaults:
     MAIL_DEFAULT_SENDER = ("Kindred", "hello@kindred.local")
     # "inline": pending mail is sent right after the request that queued it.
     # "worker": left for `flask send-mail` (or a Celery worker) to deliver.
+    # "celery": the request asks a Celery worker to deliver (see community/celery_app.py).
     MAIL_DELIVERY = "inline"
     MAIL_MAX_ATTEMPTS = 8
     MAIL_MESSAGE_ID_DOMAIN = "kindred.local"
+    # Rows claimed and sent over one SMTP connection at a time.
+    MAIL_BATCH_SIZE = 100
+    # First retry after a temporary failure; the wait doubles with each attempt.
+    MAIL_RETRY_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 6 * 60 * 60
+    # A row left "sending" this long (its sender died) goes back to pending.
+    MAIL_LEASE_SECONDS = 10 * 60
+    MAIL_TIMEOUT_SECONDS = 30
+    # Celery with Redis as the broker: `celery -A community.celery_app worker --beat`.
+    CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    CELERY_RESULT_BACKEND = "redis://127.0.0.1:6379/0"
+    CELERY_TASK_DEFAULT_QUEUE = "kindred"
+    # The periodic sweep: stale claims back to pending, then deliver what is due.
+    MAIL_SWEEP_SECONDS = 60
     # Where the development mail sink keeps what it received (read at /dev/mail).
     DEV_MAIL_DIR: str | None = None
 

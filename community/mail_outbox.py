@@ -1,25 +1,51 @@
 """The mail outbox: queue an email with the change that causes it, deliver it later.
 
-Delivery claims each due row before sending, retries with exponential backoff,
-and never sends an idempotency key twice.
+Nothing is lost and nothing is sent twice:
+
+- ``queue_mail`` adds a row in the caller's transaction; a unique idempotency key
+  means the same email can't be queued twice.
+- ``send_pending_mail`` claims a batch of due rows (pending -> sending, with a lease),
+  sends them over one SMTP connection, and commits each row's outcome right after
+  its SMTP reply. A sender killed mid-batch leaves at most one row delivered but not
+  marked: the one in flight. The sweep returns rows whose lease ran out to pending,
+  and the resend carries the same Message-ID, so the duplicate is recognisable.
+- Temporary failures (connection refused, 4xx) are retried with exponential
+  backoff; a permanent 5xx for the address gives up and marks the address bounced.
+
+The sender works on its own database connection, never on the request's session:
+it only sees committed rows, and its commits never commit anyone else's work.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+import secrets
+import smtplib
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, render_template
-from flask_mail import Message
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from flask_mail import BadHeaderError, Connection, Message
+from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy.engine import Connection as DatabaseConnection
 
 from community.extensions import db, mail
 from community.models import OutboxMessage, User, utcnow
 
 log = logging.getLogger(__name__)
+
+outbox = OutboxMessage.__table__
+users = User.__table__
+
+# Reply codes that say the mailbox itself is refused (RFC 5321): no point retrying.
+BOUNCE_CODES = {550, 551, 553}
+OUTCOMES = ("sent", "retrying", "failed", "bounced", "released", "due")
 
 
 def queue_mail(
@@ -38,8 +64,11 @@ def queue_mail(
     from it at send time. ``attachments`` are dicts with ``filename``,
     ``content_type`` and text ``data`` (an .ics, say); ``headers`` are extra
     headers such as List-Unsubscribe. Returns None when a message with the same
-    key is already queued or sent.
+    key is already queued or sent, or when the member's address has bounced.
     """
+    if user.email_bounced_at is not None:
+        log.info("not queueing %s for %s: the address bounced", idempotency_key, user.email)
+        return None
     exists = db.session.execute(
         select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
     ).first()
@@ -64,7 +93,13 @@ def queue_mail(
     return message
 
 
-def render_message(row: OutboxMessage) -> Message:
+def message_id(row: OutboxMessage | Row) -> str:
+    """The same Message-ID for every attempt at one row."""
+    domain = current_app.config["MAIL_MESSAGE_ID_DOMAIN"]
+    return f"<kindred.{row.id}.{row.created_at:%Y%m%d}@{domain}>"
+
+
+def render_message(row: OutboxMessage | Row) -> Message:
     """Build the email from its paired ``.txt`` and ``.html`` templates."""
     context = dict(row.context)
     headers = context.pop("_headers", {}) or {}
@@ -73,8 +108,7 @@ def render_message(row: OutboxMessage) -> Message:
     message.body = render_template(f"email/{row.template}.txt", **context)
     message.html = render_template(f"email/{row.template}.html", **context)
     # A stable Message-ID per row: a resend after a crash is recognisably the same mail.
-    domain = current_app.config["MAIL_MESSAGE_ID_DOMAIN"]
-    message.msgId = f"<kindred.{row.id}.{row.created_at:%Y%m%d}@{domain}>"
+    message.msgId = message_id(row)
     message.extra_headers = {"X-Kindred-Message": row.idempotency_key, **headers}
     for attachment in attachments:
         message.attach(
@@ -84,77 +118,295 @@ def render_message(row: OutboxMessage) -> Message:
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=min(2**attempts, 24 * 60))
+    """Wait before the next try: the base, doubled for each attempt already made."""
+    config = current_app.config
+    seconds = config["MAIL_RETRY_SECONDS"] * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, config["MAIL_RETRY_MAX_SECONDS"]))
+
+
+def pending_count() -> int:
+    """Rows due now (the size of the next drain)."""
+    return db.session.execute(
+        select(func.count()).where(
+            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow()
+        )
+    ).scalar_one()
 
 
 def send_pending_mail(
     limit: int | None = None, progress: Callable[[int], None] | None = None
 ) -> dict[str, int]:
-    """Deliver due outbox rows; returns how many were sent and how many failed."""
+    """Deliver due outbox rows in batches, one SMTP connection per batch.
+
+    Returns counts: ``sent``; ``retrying`` (a temporary failure, pending again with
+    backoff); ``failed`` (given up); ``bounced`` (the address was refused for good);
+    ``released`` (stale claims returned to pending first); ``due`` (rows claimed).
+    """
+    batch_size = current_app.config["MAIL_BATCH_SIZE"]
+    counts: Counter[str] = Counter()
+    sender = f"{socket.gethostname()}:{os.getpid()}"[:60]
+    with db.engine.connect() as connection:
+        counts["released"] = release_stale_claims(connection)
+        while limit is None or counts["due"] < limit:
+            size = batch_size if limit is None else min(batch_size, limit - counts["due"])
+            rows = claim_batch(connection, size, f"{sender}:{secrets.token_hex(4)}")
+            if not rows:
+                break
+            counts["due"] += len(rows)
+            deliver_batch(connection, rows, counts, progress)
+    return {key: counts[key] for key in OUTCOMES}
+
+
+def release_stale_claims(connection: DatabaseConnection) -> int:
+    """Return rows whose sender died mid-send (lease run out) to pending."""
     now = utcnow()
-    query = (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
+    stale_before = now - timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+    result = connection.execute(
+        update(outbox)
+        .where(
+            outbox.c.status == "sending",
+            or_(outbox.c.claimed_at.is_(None), outbox.c.claimed_at < stale_before),
+        )
+        .values(status="pending", next_attempt_at=now, claimed_at=None, claimed_by="")
     )
-    if limit:
-        query = query.limit(limit)
-    ids = list(db.session.execute(query).scalars())
-    sent = failed = 0
-    for message_id in ids:
-        if not claim(message_id):
-            continue
-        row = db.session.get(OutboxMessage, message_id)
-        try:
-            mail.send(render_message(row))
-        except Exception as error:  # noqa: BLE001 - any SMTP failure is retried
-            record_failure(row, error)
-            failed += 1
+    connection.commit()
+    if result.rowcount:
+        log.warning("returned %d mail(s) left sending by a stopped sender", result.rowcount)
+    return result.rowcount
+
+
+def claim_batch(connection: DatabaseConnection, size: int, claimed_by: str) -> list[Row]:
+    """Move up to ``size`` due rows from pending to sending; only one sender wins each.
+
+    On PostgreSQL, SKIP LOCKED lets several senders claim different rows at once;
+    SQLite serialises writers, and ``status = 'pending'`` in the UPDATE itself
+    keeps a row from being claimed twice either way.
+    """
+    now = utcnow()
+    due = (
+        select(outbox.c.id)
+        .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    rows = connection.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(due.scalar_subquery()), outbox.c.status == "pending")
+        .values(
+            status="sending",
+            attempts=outbox.c.attempts + 1,
+            claimed_at=now,
+            claimed_by=claimed_by,
+        )
+        .returning(*outbox.c)
+    ).all()
+    connection.commit()
+    return sorted(rows, key=lambda row: row.id)
+
+
+class ConnectionLost(Exception):
+    """The SMTP connection is gone; the rest of the batch waits for the next try."""
+
+
+def deliver_batch(
+    connection: DatabaseConnection,
+    rows: Sequence[Row],
+    counts: Counter[str],
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Send claimed rows over one SMTP connection, committing each outcome at once."""
+    # Rows not started within half the lease are handed back, so a slow batch never
+    # overlaps with the sweep giving its rows to another sender.
+    deadline = time.monotonic() + current_app.config["MAIL_LEASE_SECONDS"] / 2
+    remaining = list(rows)
+    try:
+        with smtp_connection() as smtp:
+            while remaining:
+                if time.monotonic() > deadline:
+                    counts["released"] += release_claims(connection, remaining)
+                    remaining = []
+                    break
+                row = remaining.pop(0)
+                outcome = deliver_one(connection, smtp, row)
+                counts[outcome] += 1
+                if progress:
+                    progress(1)
+    except (ConnectionLost, OSError, smtplib.SMTPException) as error:
+        # Could not connect, or the server went away (421, reset): everything not
+        # yet sent in this batch is retried later with backoff.
+        log.warning("SMTP connection failed: %s", describe(error))
+        for row in remaining:
+            counts[retry_later(connection, row, error)] += 1
+            if progress:
+                progress(1)
+        connection.commit()
+
+
+def deliver_one(connection: DatabaseConnection, smtp: Connection, row: Row) -> str:
+    """Send one claimed row and record what happened; returns the outcome's name."""
+    try:
+        message = render_message(row)
+    except Exception as error:  # noqa: BLE001 - a template fix may come before the retry
+        log.exception("mail %s could not be rendered", row.id)
+        outcome = retry_later(connection, row, error)
+        connection.commit()
+        return outcome
+    try:
+        smtp.send(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _reply in error.recipients.values()]
+        if codes and min(codes) >= 500:
+            outcome = bounce(connection, row, error)
         else:
-            row.status = "sent"
-            row.sent_at = utcnow()
-            sent += 1
-        db.session.commit()
-        if progress:
-            progress(1)
-    return {"sent": sent, "failed": failed, "due": len(ids)}
-
-
-def pending_count() -> int:
-    return db.session.execute(
-        select(db.func.count()).where(OutboxMessage.status == "pending")
-    ).scalar_one()
-
-
-def claim(message_id: int) -> bool:
-    """Move a row from pending to sending; only one sender can win it."""
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-        .values(status="sending", attempts=OutboxMessage.attempts + 1)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def record_failure(row: OutboxMessage, error: Exception) -> None:
-    row.last_error = f"{type(error).__name__}: {error}"[:2000]
-    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        row.status = "failed"
+            outcome = retry_later(connection, row, error)
+        lost = closed(smtp)
+    except smtplib.SMTPResponseException as error:
+        code = error.smtp_code
+        if code >= 500 and code in BOUNCE_CODES:
+            outcome = bounce(connection, row, error)
+        elif code >= 500:
+            outcome = give_up(connection, row, error)
+        else:
+            outcome = retry_later(connection, row, error)
+        lost = closed(smtp)
+    except BadHeaderError as error:
+        outcome, lost = give_up(connection, row, error), False
+    except (OSError, smtplib.SMTPException) as error:
+        # The reply never came: the message may or may not have arrived. Retrying
+        # may duplicate it, with the same Message-ID; losing it would be worse.
+        outcome, lost = retry_later(connection, row, error), True
     else:
-        row.status = "pending"
-        row.next_attempt_at = utcnow() + backoff(row.attempts)
-    log.warning("mail %s to %s failed: %s", row.id, row.recipient, row.last_error)
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id)
+            .values(status="sent", sent_at=utcnow(), last_error="", claimed_at=None)
+        )
+        outcome, lost = "sent", False
+    connection.commit()
+    if lost:
+        raise ConnectionLost(f"connection closed after mail {row.id}")
+    return outcome
+
+
+def retry_later(connection: DatabaseConnection, row: Row, error: BaseException) -> str:
+    """A temporary failure: pending again after a backoff, or failed after too many."""
+    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        return give_up(connection, row, error)
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == row.id)
+        .values(
+            status="pending",
+            next_attempt_at=utcnow() + backoff(row.attempts),
+            last_error=describe(error),
+            claimed_at=None,
+            claimed_by="",
+        )
+    )
+    log.info("mail %s to %s will be retried: %s", row.id, row.recipient, describe(error))
+    return "retrying"
+
+
+def give_up(connection: DatabaseConnection, row: Row, error: BaseException) -> str:
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == row.id)
+        .values(status="failed", last_error=describe(error), claimed_at=None)
+    )
+    log.warning("mail %s to %s failed for good: %s", row.id, row.recipient, describe(error))
+    return "failed"
+
+
+def bounce(connection: DatabaseConnection, row: Row, error: BaseException) -> str:
+    """The server refused the address for good: mark it, and stop mail still queued."""
+    now = utcnow()
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == row.id)
+        .values(status="bounced", last_error=describe(error), claimed_at=None)
+    )
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.recipient == row.recipient, outbox.c.status == "pending")
+        .values(status="bounced", last_error=f"the address bounced on mail {row.id}")
+    )
+    if row.user_id is not None:
+        connection.execute(
+            update(users)
+            .where(users.c.id == row.user_id, users.c.email_bounced_at.is_(None))
+            .values(email_bounced_at=now)
+        )
+    log.warning("mail %s: %s bounced: %s", row.id, row.recipient, describe(error))
+    return "bounced"
+
+
+def release_claims(connection: DatabaseConnection, rows: Sequence[Row]) -> int:
+    """Hand back claimed rows this sender never started, without counting an attempt."""
+    result = connection.execute(
+        update(outbox)
+        .where(
+            outbox.c.id.in_([row.id for row in rows]),
+            outbox.c.status == "sending",
+            outbox.c.claimed_by == rows[0].claimed_by,
+        )
+        .values(status="pending", attempts=outbox.c.attempts - 1, claimed_at=None, claimed_by="")
+    )
+    connection.commit()
+    return result.rowcount
+
+
+def closed(smtp: Connection) -> bool:
+    """smtplib closes the socket after a 421 ("closing transmission channel")."""
+    return smtp.host is not None and smtp.host.sock is None
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
+
+
+@contextmanager
+def smtp_connection() -> Iterator[Connection]:
+    """Flask-Mail's connection, with a socket timeout and a quiet close.
+
+    ``mail.connect()``'s own exit calls QUIT, which raises when the server has
+    already hung up (after a 421); here a dead connection is simply closed.
+    """
+    smtp = mail.connect()
+    smtp.__enter__()
+    host = smtp.host
+    if host is not None and host.sock is not None:
+        host.sock.settimeout(current_app.config["MAIL_TIMEOUT_SECONDS"])
+    try:
+        yield smtp
+    finally:
+        host = smtp.host
+        if host is not None:
+            try:
+                host.quit()
+            except (OSError, smtplib.SMTPException):
+                host.close()
 
 
 def register_inline_delivery(app: Flask) -> None:
-    """On one machine, send what a request queued as soon as it has committed."""
+    """Deliver what a request queued once it has committed.
+
+    "inline" sends right after the request; "celery" asks a worker to; "worker"
+    leaves it to ``flask send-mail`` or the periodic sweep.
+    """
 
     @app.after_request
     def deliver_queued_mail(response):
-        if g.pop("kindred_mail_queued", False) and app.config["MAIL_DELIVERY"] == "inline":
-            try:
+        if not g.pop("kindred_mail_queued", False):
+            return response
+        mode = app.config["MAIL_DELIVERY"]
+        try:
+            if mode == "inline":
                 send_pending_mail(limit=50)
-            except IntegrityError:
-                db.session.rollback()
+            elif mode == "celery":
+                from community.celery_app import celery_for
+
+                celery_for(app).send_task("kindred.deliver_outbox")
+        except Exception:  # noqa: BLE001 - the request's work is committed; mail waits
+            log.exception("mail delivery after the request failed; the outbox keeps it")
         return response

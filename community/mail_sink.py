@@ -6,6 +6,7 @@ suite starts one to follow links from real messages.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -45,11 +46,21 @@ class ReceivedMail:
 
 
 class MailSink:
-    """Receives mail on 127.0.0.1; keeps it in memory and, if given, in a folder."""
+    """Receives mail on 127.0.0.1; keeps it in memory and, if given, in a folder.
 
-    def __init__(self, port: int = 0, folder: str | Path | None = None):
+    Tests can make it misbehave like a real server: ``data_reply`` answers every
+    message with that reply instead of accepting it ("421 Try again later");
+    ``refused`` maps an address to its RCPT reply ("550 No such user"); ``delay``
+    holds each accepted message that many seconds before answering 250, so a
+    sender can be stopped while a message it sent waits for its reply.
+    """
+
+    def __init__(self, port: int = 0, folder: str | Path | None = None, *, delay: float = 0.0):
         self.messages: list[ReceivedMail] = []
         self.folder = Path(folder) if folder else None
+        self.delay = delay
+        self.data_reply: str | None = None
+        self.refused: dict[str, str] = {}
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=port or free_port())
 
@@ -66,7 +77,15 @@ class MailSink:
     def stop(self) -> None:
         self._controller.stop()
 
+    async def handle_RCPT(self, server, session, envelope, address, options) -> str:  # noqa: N802
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
+        if self.data_reply:
+            return self.data_reply
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         with self._lock:
@@ -74,6 +93,8 @@ class MailSink:
             if self.folder:
                 name = f"{len(list(self.folder.glob('*.eml'))) + 1:05d}.eml"
                 (self.folder / name).write_bytes(raw)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
 
     def clear(self) -> None:

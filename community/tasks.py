@@ -1,0 +1,19 @@
+"""Celery tasks: the mail outbox's sender, run by a worker."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from community.mail_outbox import send_pending_mail
+
+
+@shared_task(name="kindred.deliver_outbox")
+def deliver_outbox(limit: int | None = None) -> dict[str, int]:
+    """Deliver due mail (asked for by a request that queued some)."""
+    return send_pending_mail(limit=limit)
+
+
+@shared_task(name="kindred.sweep_outbox")
+def sweep_outbox() -> dict[str, int]:
+    """The periodic sweep: stale claims back to pending, then everything due."""
+    return send_pending_mail()
