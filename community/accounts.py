@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
 from community.extensions import db
@@ -32,8 +32,14 @@ def find_by_email(email: str) -> User | None:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an email, built from PUBLIC_URL rather than the request."""
-    path = url_for(endpoint, **values)
+    """An absolute link for an email, built from PUBLIC_URL rather than the request.
+
+    Works outside a request too (CLI commands, workers), where url_for cannot.
+    """
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
     return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
