@@ -76,8 +76,19 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(members.bp)
+    register_round_blueprints(app)
     if app.debug or app.config.get("DEV_MAIL_DIR"):
         app.register_blueprint(dev_mail.bp)
+
+
+def register_round_blueprints(app: Flask) -> None:
+    """Matching rounds for organizers; invitations, unsubscribe and connections for members."""
+    from community import connections_views, invitations_views, rounds_views, unsubscribe_views
+
+    app.register_blueprint(rounds_views.bp)
+    app.register_blueprint(invitations_views.bp)
+    app.register_blueprint(unsubscribe_views.bp)
+    app.register_blueprint(connections_views.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

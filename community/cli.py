@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(send_mail)
     app.cli.add_command(demo)
+    app.cli.add_command(send_reminders)
 
 
 @click.command("init-community")
@@ -101,3 +102,17 @@ def demo(host: str, port: int, mail_port: int) -> None:
     )
     click.echo(f"Kindred is running at http://{host}:{port}\n")
     run_simple(host, port, app, use_debugger=app.debug, use_reloader=False, threaded=True)
+
+
+@click.command("send-reminders")
+def send_reminders() -> None:
+    """Queue the day-before reminders and the two-days-no-answer nudges (safe to rerun)."""
+    from community.invitations import send_reminders as queue_reminders
+
+    with tqdm(desc="Reminders", unit="seat") as bar:
+        counts = queue_reminders(progress=bar.update)
+    db.session.commit()
+    click.echo(
+        f"Queued {counts['day_before']} day-before reminders and "
+        f"{counts['no_answer']} nudges; `flask send-mail` delivers them."
+    )

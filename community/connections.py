@@ -1,0 +1,54 @@
+"""A member's connections: their current and past groups, walks and placements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from community import invitations
+from community.extensions import db
+from community.invitations import SeatDetails
+from community.models import Match, MatchMember, User
+
+STATUS_WORDS = {
+    "invited": "Waiting for your answer",
+    "accepted": "You're going",
+    "declined": "You said no, thank you",
+    "released": "You gave your seat back",
+}
+
+
+@dataclass
+class Connection:
+    seat: MatchMember
+    details: SeatDetails
+    status_words: str
+    token: str
+
+
+def member_connections(user: User) -> tuple[list[Connection], list[Connection]]:
+    """Current (upcoming) and past connections, soonest first and latest first."""
+    seats = db.session.execute(
+        select(MatchMember)
+        .join(Match, Match.id == MatchMember.match_id)
+        .where(
+            MatchMember.user_id == user.id,
+            Match.status == "active",
+            MatchMember.status.in_(tuple(STATUS_WORDS)),
+        )
+        .order_by(Match.meeting_at)
+    ).scalars()
+    current: list[Connection] = []
+    past: list[Connection] = []
+    for seat in seats:
+        details = invitations.seat_details(seat)
+        item = Connection(
+            seat=seat,
+            details=details,
+            status_words=STATUS_WORDS[seat.status],
+            token=invitations.response_token(seat.id, seat.token_nonce),
+        )
+        (past if details.past else current).append(item)
+    past.reverse()
+    return current, past

@@ -1,0 +1,17 @@
+"""The member's "My connections" page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from community.connections import member_connections
+
+bp = Blueprint("connections", __name__, url_prefix="/connections")
+
+
+@bp.get("/")
+@login_required
+def index():
+    current, past = member_connections(current_user)
+    return render_template("connections/index.html", current=current, past=past)

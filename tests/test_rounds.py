@@ -1,0 +1,249 @@
+"""Organizers run a round: eligibility, preview, adjustments, approval and following it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from community import rounds
+from community.extensions import db
+from community.models import (
+    Area,
+    Block,
+    MatchMember,
+    MatchRound,
+    OutboxMessage,
+    Report,
+    User,
+    utcnow,
+)
+from tests.conftest import login, submit
+from tests.factories import PASSWORD
+from tests.round_helpers import approve, community, future_monday, make_round, organizer
+
+
+def outbox_count(app, template: str = "invitation") -> int:
+    with app.app_context():
+        return db.session.execute(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.template == template)
+        ).scalar_one()
+
+
+def test_only_verified_consenting_active_subscribed_members_who_asked_are_eligible(app, members):
+    keen = community(members, 2)
+    members.create(complete=True, verified=False)
+    members.create(complete=True, wants_groups=False, wants_walks=True)
+    gone = members.create(complete=True)
+    members.create(complete=True, paused_until=future_monday().replace(year=2099))
+    members.create(complete=True, consent_at=None, availability_mask=None)
+    with app.app_context():
+        db.session.get(User, gone.id).unsubscribed_at = utcnow()
+        round_ = rounds.start_round(
+            kind="groups", area_ids=[], min_size=2, max_size=4, week_start=future_monday()
+        )
+        people = rounds.eligible_members(round_)
+        assert sorted(m.id for m in people.members) == sorted(u.id for u in keen)
+        member = people.members[0]
+        assert member.slots == frozenset({0, 1, 2})
+        assert member.location is not None and member.format == "in_person"
+        assert len(member.interests) == 3
+
+
+def test_a_round_covers_only_the_chosen_areas(app, members):
+    with app.app_context():
+        first, second = db.session.execute(select(Area.id).order_by(Area.id).limit(2)).scalars()
+    here = community(members, 4)
+    there = community(members, 4)
+    with app.app_context():
+        for user in there:
+            db.session.get(User, user.id).profile.area_id = second
+        db.session.commit()
+        round_ = rounds.start_round(
+            kind="groups", area_ids=[first], min_size=4, max_size=4, week_start=future_monday()
+        )
+        ids = {m.id for m in rounds.eligible_members(round_).members}
+    assert ids == {u.id for u in here}
+
+
+def test_blocked_reported_and_draining_pairs_are_avoided(app, members):
+    a, b, c, d = community(members, 4)
+    with app.app_context():
+        db.session.add(Block(blocker_id=a.id, blocked_id=b.id))
+        db.session.add(Report(reporter_id=d.id, reported_user_id=c.id, reason="rude"))
+        db.session.commit()
+        pairs = rounds.avoid_pairs()
+    assert rounds.ordered(a.id, b.id) in pairs
+    assert rounds.ordered(c.id, d.id) in pairs
+    assert rounds.ordered(a.id, c.id) not in pairs
+
+
+def test_groups_round_proposes_groups_with_reasons_and_quality(app, members):
+    community(members, 8)
+    round_id = make_round(app)
+    with app.app_context():
+        round_ = db.session.get(MatchRound, round_id)
+        assert round_.status == "ready"
+        assert round_.quality["placed"] == 8 and round_.quality["eligible"] == 8
+        assert len(round_.matches) == 2
+        match = round_.matches[0]
+        assert match.status == "proposed" and len(match.members) == 4
+        assert "enjoy" in match.reason
+        # Slot 0..2 is Monday; the meeting is on the round's Monday, stored in UTC.
+        assert match.meeting_at.date() == round_.week_start
+    assert outbox_count(app) == 0  # nothing is sent before approval
+
+
+def test_approving_queues_one_invitation_per_member_and_twice_adds_nothing(app, members, mail_sink):
+    people = community(members, 8)
+    boss = organizer(members)
+    round_id = make_round(app)
+    with app.test_request_context():
+        assert approve(app, round_id, boss.id) == 8
+        with pytest.raises(rounds.AlreadyApproved):
+            approve(app, round_id, boss.id)
+    assert outbox_count(app) == 8
+    with app.app_context():
+        statuses = set(db.session.execute(select(MatchMember.status)).scalars())
+        assert statuses == {"invited"}
+        keys = set(db.session.execute(select(OutboxMessage.idempotency_key)).scalars())
+        assert len(keys) == 8 and all(k.startswith("invitation:") for k in keys)
+        assert rounds.response_totals(db.session.get(MatchRound, round_id)) == {"invited": 8}
+    assert people
+
+
+def test_walks_round_pairs_neighbours(app, members):
+    community(members, 6, wants_walks=True, wants_groups=False)
+    round_id = make_round(app, kind="walks")
+    with app.app_context():
+        round_ = db.session.get(MatchRound, round_id)
+        assert round_.status == "ready"
+        assert all(m.kind in ("pair", "trio") for m in round_.matches)
+        assert sum(len(m.members) for m in round_.matches) == 6
+
+
+def test_volunteering_round_places_people_in_one_match_per_opportunity_and_slot(app, members):
+    from tests.round_helpers import opportunity
+
+    community(members, 6, wants_volunteering=True, wants_groups=False)
+    opportunity_id = opportunity(app, capacity=4)
+    round_id = make_round(app, kind="volunteering")
+    with app.app_context():
+        round_ = db.session.get(MatchRound, round_id)
+        placed = sum(len(m.members) for m in round_.matches)
+        assert placed == 4 and len(round_.unplaced) == 2
+        assert {m.opportunity_id for m in round_.matches} == {opportunity_id}
+
+
+def test_moving_and_removing_members_updates_the_figures(app, members):
+    community(members, 8)
+    round_id = make_round(app)
+    with app.app_context():
+        round_ = db.session.get(MatchRound, round_id)
+        seat = round_.matches[0].members[0]
+        target = rounds.match_number(round_, 2)
+        warnings = rounds.move_member(round_, seat.id, target)
+        db.session.commit()
+        assert warnings == []
+        assert [len(m.members) for m in round_.matches] == [3, 5]
+        assert round_.quality["placed"] == 8
+        rounds.remove_member(round_, round_.matches[1].members[0].id)
+        db.session.commit()
+        assert round_.quality["placed"] == 7
+        assert round_.unplaced[-1]["reason"] == "removed from the proposal by an organizer"
+        with pytest.raises(rounds.BadAdjustment):
+            rounds.match_number(round_, 9)
+
+
+def test_members_and_visitors_cannot_open_organizer_pages(app, client, members):
+    member = members.create()
+    assert client.get("/organize/rounds/").status_code == 302
+    login(client, member.email, PASSWORD)
+    for path in ("/organize/rounds/", "/organize/rounds/new", "/organize/rounds/1/status"):
+        assert client.get(path).status_code == 403
+    assert client.post("/organize/rounds/1/approve").status_code in (400, 403)
+
+
+def test_organizer_runs_previews_moves_and_approves_in_the_pages(app, client, members, mail_sink):
+    people = community(members, 8)
+    boss = organizer(members)
+    login(client, boss.email, PASSWORD)
+    response = submit(
+        client,
+        "/organize/rounds/new",
+        {
+            "kind": "groups",
+            "min_size": "4",
+            "max_size": "4",
+            "week_start": future_monday().isoformat(),
+            "random_state": "0",
+        },
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Approve and send invitations" in page
+    assert people[0].display_name in page and "Group 2" in page
+    assert "8 / 8" in page
+    with app.app_context():
+        round_ = db.session.execute(select(MatchRound)).scalar_one()
+        seat_id = round_.matches[0].members[0].id
+        round_id = round_.id
+    show = f"/organize/rounds/{round_id}"
+    moved = submit(
+        client, show, {"seat": seat_id, "target": "2"}, action=f"{show}/move", follow_redirects=True
+    )
+    assert "Moved to group 2" in moved.get_data(as_text=True)
+    bad = submit(
+        client, show, {"seat": seat_id, "target": "7"}, action=f"{show}/move", follow_redirects=True
+    )
+    assert "There is no group 7" in bad.get_data(as_text=True)
+    approved = submit(client, show, {}, action=f"{show}/approve", follow_redirects=True)
+    text = approved.get_data(as_text=True)
+    assert "8 invitations are on their way" in text
+    assert "8 not answered" in text
+    again = submit(client, show, {}, action=f"{show}/approve", follow_redirects=True)
+    assert "already approved" in again.get_data(as_text=True)
+    assert outbox_count(app) == 8
+    reminded = submit(client, show, {}, action=f"{show}/remind", follow_redirects=True)
+    assert "Reminded 8 people" in reminded.get_data(as_text=True)
+
+
+def test_bad_round_settings_get_messages_not_errors(app, client, members):
+    boss = organizer(members)
+    login(client, boss.email, PASSWORD)
+    response = submit(
+        client,
+        "/organize/rounds/new",
+        {"kind": "parties", "min_size": "6", "max_size": "3", "week_start": "soon"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "can&#39;t be smaller" in page or "can't be smaller" in page
+    assert "Not a valid choice" in page or "isn" in page
+
+
+def test_a_large_round_runs_in_the_background_and_reports_progress(make_app, members):
+    app = make_app(ROUND_BACKGROUND_THRESHOLD=3)
+    members.app = app
+    community(members, 8)
+    boss = organizer(members)
+    client = app.test_client()
+    login(client, boss.email, PASSWORD)
+    response = submit(
+        client,
+        "/organize/rounds/new",
+        {"kind": "groups", "min_size": "4", "max_size": "4", "week_start": "2030-03-06"},
+    )
+    location = response.headers["Location"]
+    page = client.get(location).get_data(as_text=True)
+    assert "data-round-status" in page or "Approve and send invitations" in page
+    status_url = location.rstrip("/") + "/status"
+    for _ in range(100):
+        data = client.get(status_url).get_json()
+        if data["status"] == "ready":
+            break
+        time.sleep(0.1)
+    assert data["status"] == "ready" and data["progress"] == 100
+    assert "Approve and send invitations" in client.get(location).get_data(as_text=True)
