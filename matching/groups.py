@@ -21,7 +21,7 @@ from .feasibility import (
     pair_keys,
     pair_ok,
 )
-from .localsearch import PENALTY, greedy_groups, improve_groups, slot_matrix
+from .localsearch import PENALTY, greedy_groups, improve_groups, objective, slot_matrix
 from .members import Member
 from .quality import mean_similarity, member_scores, quality, top_k_bound
 from .reasons import match_reason, slots_phrase
@@ -30,6 +30,10 @@ from .vectorize import ProfileVectorizer
 from .walks import pair_pool
 
 Pairs = Iterable[tuple[Hashable, Hashable]]
+SMALL_BLOCK = 60
+SMALL_RESTARTS = 16
+SMALL_KICKS = 200
+SMALL_PATIENCE = 40
 
 
 def group_members(
@@ -200,6 +204,45 @@ class _GroupSolver:
         kw = dict(min_size=self.min_size, max_size=self.max_size, small_cap=self.small_cap)
         lab = greedy_groups(S, ok, masks, shy, target=self.target, rng=self.rng, **kw)
         lab = improve_groups(S, lab, masks, shy, **kw)
+        # Small instances are cheap: restart from shuffled seeds and keep the best.
+        restarts = SMALL_RESTARTS if len(idx) <= SMALL_BLOCK else 0
+        best = ((lab < 0).sum(), -objective(S, lab))
+        for _ in range(restarts):
+            trial = greedy_groups(
+                S, ok, masks, shy, target=self.target, rng=self.rng, shuffle=True, **kw
+            )
+            trial = improve_groups(S, trial, masks, shy, **kw)
+            key = ((trial < 0).sum(), -objective(S, trial))
+            if key < best:
+                lab, best = trial, key
+        # Then kick the best: regroup two random groups and the leftovers afresh.
+        stale = 0
+        for _ in range(SMALL_KICKS if restarts else 0):
+            stale += 1
+            if stale > SMALL_PATIENCE:
+                break
+            groups_now = np.unique(lab[lab >= 0])
+            if len(groups_now) < 2:
+                break
+            a, b = self.rng.choice(groups_now, size=2, replace=False)
+            loose = np.flatnonzero((lab == a) | (lab == b) | (lab < 0))
+            trial = lab.copy()
+            trial[loose] = -1
+            sub = greedy_groups(
+                S[np.ix_(loose, loose)],
+                ok[np.ix_(loose, loose)],
+                masks[loose],
+                shy[loose],
+                target=self.target,
+                rng=self.rng,
+                shuffle=True,
+                **kw,
+            )
+            trial[loose[sub >= 0]] = sub[sub >= 0] + lab.max() + 1
+            trial = improve_groups(S, _relabel(trial), masks, shy, **kw)
+            key = ((trial < 0).sum(), -objective(S, trial))
+            if key < best:
+                lab, best, stale = trial, key, 0
         # Someone left out who has enough compatible people in the block may
         # fit if the groups are rebuilt around them: retry seeding them first.
         for _ in range(2):
@@ -233,7 +276,63 @@ class _GroupSolver:
                 again.append(block[lab < 0])
             rest = np.concatenate(again)
         rest = self.insert_into_groups(rest, groups, in_person)
+        rest = self.regroup_with_donors(rest, groups, in_person)
         return groups, rest
+
+    def regroup_with_donors(
+        self, rest: np.ndarray, groups: list[np.ndarray], in_person: bool
+    ) -> np.ndarray:
+        """Form new groups around leftovers with members that larger groups can spare.
+
+        A shy leftover cannot join a full group of four, but three people
+        from groups of five or six can join them.
+        """
+        arr, X = self.arr, self.X
+        waiting = [int(i) for i in rest]
+        still: list[int] = []
+        while waiting:
+            i = waiting.pop(0)
+            sizes = np.array([len(g) for g in groups], dtype=np.int64)
+            # One extra zero so that index -1 (a leftover, not a donor) is harmless.
+            spare = np.append(np.maximum(sizes - self.min_size, 0), 0)
+            donor_groups = np.flatnonzero(spare > 0)
+            donors = [groups[g] for g in donor_groups]
+            cand = np.concatenate([np.array(waiting, dtype=np.int64), *donors])
+            gid = np.concatenate(
+                [np.full(len(waiting), -1), np.repeat(donor_groups, sizes[donor_groups])]
+            ).astype(np.int64)
+            fine = pair_ok(arr, np.full(len(cand), i), cand, self.avoid_keys, in_person)
+            cand, gid = cand[fine], gid[fine]
+            if len(cand) < self.min_size - 1:
+                still.append(i)
+                continue
+            chosen = [i]
+            gmask = int(arr.slots[i])
+            taken = np.zeros(len(groups) + 1, dtype=np.int64)
+            alive = np.ones(len(cand), dtype=bool)
+            # Prefer other leftovers, then the most similar spare members.
+            score = X[cand].astype(np.float64) @ X[i].astype(np.float64) + (gid < 0)
+            while len(chosen) < self.min_size:
+                c = alive & ((arr.slots[cand] & gmask) != 0)
+                c &= (gid < 0) | (taken[gid] < spare[gid])
+                if not c.any():
+                    break
+                k = int(np.argmax(np.where(c, score, -np.inf)))
+                chosen.append(int(cand[k]))
+                gmask &= int(arr.slots[cand[k]])
+                alive[k] = False
+                if gid[k] >= 0:
+                    taken[gid[k]] += 1
+                alive &= pair_ok(arr, np.full(len(cand), cand[k]), cand, self.avoid_keys, in_person)
+                score += X[cand].astype(np.float64) @ X[cand[k]].astype(np.float64)
+            if len(chosen) < self.min_size:
+                still.append(i)
+                continue
+            for g in np.flatnonzero(taken[: len(groups)]):
+                groups[g] = groups[g][~np.isin(groups[g], chosen)]
+            waiting = [w for w in waiting if w not in chosen]
+            groups.append(np.array(chosen, dtype=np.int64))
+        return np.array(still, dtype=np.int64)
 
     def insert_into_groups(
         self, rest: np.ndarray, groups: list[np.ndarray], in_person: bool
@@ -266,6 +365,14 @@ class _GroupSolver:
             table[g, size[g]] = i
             groups[g] = np.append(groups[g], i)
         return np.array(still, dtype=np.int64)
+
+
+def _relabel(lab: np.ndarray) -> np.ndarray:
+    """Number the groups 0..k-1 again after some were emptied."""
+    out = np.full_like(lab, -1)
+    placed = lab >= 0
+    out[placed] = np.unique(lab[placed], return_inverse=True)[1]
+    return out
 
 
 def _split_labels(block: np.ndarray, lab: np.ndarray) -> list[np.ndarray]:

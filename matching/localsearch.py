@@ -38,10 +38,13 @@ def greedy_groups(
     target: int,
     rng: np.random.RandomState,
     first: np.ndarray | None = None,
+    shuffle: bool = False,
 ) -> np.ndarray:
     """Seed groups from the hardest-to-place members first, adding the best fit each time.
 
-    ``first`` lists members to seed before anyone else (a retry for leftovers).
+    ``first`` lists members to seed before anyone else (a retry for leftovers);
+    ``shuffle`` seeds in random order and picks among near-best additions
+    at random (diverse restarts on small instances).
 
     Returns labels (``-1`` for members no feasible group was found for).
     """
@@ -52,6 +55,8 @@ def greedy_groups(
     priority = np.zeros(n, dtype=np.int64)
     if first is not None:
         priority[first] = -1
+    if shuffle:
+        degree = np.zeros(n, dtype=np.int64)
     order = np.lexsort((rng.permutation(n), degree, priority))
     n_groups = 0
     n_free = n
@@ -74,7 +79,8 @@ def greedy_groups(
                 c &= ~shy
             if not c.any():
                 break
-            k = int(np.argmax(np.where(c, score, -np.inf)))
+            noisy = score + rng.gumbel(scale=0.05 * size, size=n) if shuffle else score
+            k = int(np.argmax(np.where(c, noisy, -np.inf)))
             group.append(k)
             gmask &= masks[k]
             has_shy |= bool(shy[k])
@@ -238,3 +244,15 @@ def improve_groups(
                 moved[i] = True
         active = np.flatnonzero(touched[np.maximum(lab, 0)] & (lab >= 0))
     return lab
+
+
+def objective(S: np.ndarray, lab: np.ndarray) -> float:
+    """Sum over groups of ``P_g / (n_g - 1)`` (half the summed member means)."""
+    placed = np.flatnonzero(lab >= 0)
+    if len(placed) == 0:
+        return 0.0
+    lp = lab[placed]
+    same = lp[:, None] == lp[None, :]
+    pair_sum = np.where(same, S[np.ix_(placed, placed)], 0.0).sum(axis=1)
+    size = np.bincount(lp)
+    return float((pair_sum / (size[lp] - 1)).sum() / 2)

@@ -69,13 +69,13 @@ def assign_volunteers(
         )
     vectorizer = ProfileVectorizer().fit(members)
     rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
-    rows, cols, fit = candidate_fits(members, opportunities, vectorizer, arr)
-    rows, cols, fit = _keep_best(rows, cols, fit, len(members), CANDIDATES)
+    everything = candidate_fits(members, opportunities, vectorizer, arr)
+    rows, cols, fit = _keep_best(*everything, len(members), CANDIDATES)
     capacity = np.array([o.capacity for o in opportunities], dtype=np.float64)
     chosen = solve_transport(rows, cols, fit, len(members), capacity)
     rows, cols, fit = rows[chosen], cols[chosen], fit[chosen]
     rows, cols, fit, bumped = _separate_avoided(
-        rows, cols, fit, pair_keys(avoid, arr.index), len(members)
+        rows, cols, fit, pair_keys(avoid, arr.index), len(members), everything, capacity
     )
 
     opp_slots = np.array([slot_mask(o.slots) for o in opportunities], dtype=np.int64)
@@ -115,8 +115,7 @@ def assign_volunteers(
         for i in np.flatnonzero(~placed)
     ]
     best = np.zeros(len(members))
-    all_rows, _, all_fit = candidate_fits(members, opportunities, vectorizer, arr)
-    np.maximum.at(best, all_rows, all_fit)
+    np.maximum.at(best, everything[0], everything[2])
     achieved = float(fit.mean()) if len(fit) else 0.0
     bound = float(best[rows].mean()) if len(rows) else 0.0
     return AssignmentResult(
@@ -216,8 +215,12 @@ def solve_transport(rows, cols, fit, n_members, capacity) -> np.ndarray:
     return res.x > 0.5
 
 
-def _separate_avoided(rows, cols, fit, avoid_keys, n):
-    """Drop the lower-fit member of any avoid pair placed at the same opportunity."""
+def _separate_avoided(rows, cols, fit, avoid_keys, n, candidates, capacity):
+    """Keep avoid pairs apart: bump the lower-fit one, then reseat them where there is room.
+
+    ``candidates`` are all feasible (rows, cols, fit) edges, so a bumped
+    volunteer can move to any opportunity that fits them and still has room.
+    """
     bumped: set[int] = set()
     if len(avoid_keys) == 0 or len(rows) == 0:
         return rows, cols, fit, bumped
@@ -225,12 +228,36 @@ def _separate_avoided(rows, cols, fit, avoid_keys, n):
     by_opp: dict[int, list[int]] = {}
     for e in np.argsort(-fit, kind="stable"):
         seated = by_opp.setdefault(int(cols[e]), [])
-        if seated and pairs_in(avoid_keys, np.full(len(seated), rows[e]), rows[seated], n).any():
+        members = np.array([rows[x] for x in seated], dtype=np.int64)
+        if len(seated) and pairs_in(avoid_keys, np.full(len(seated), rows[e]), members, n).any():
             keep[e] = False
             bumped.add(int(rows[e]))
         else:
             seated.append(int(e))
-    return rows[keep], cols[keep], fit[keep], bumped
+    load = np.bincount(cols[keep], minlength=len(capacity))
+    seated_at = {j: [int(rows[x]) for x in xs] for j, xs in by_opp.items()}
+    extra_rows, extra_cols, extra_fit = [], [], []
+    c_rows, c_cols, c_fit = candidates
+    for i in sorted(bumped):
+        mine = np.flatnonzero(c_rows == i)
+        for e in mine[np.argsort(-c_fit[mine], kind="stable")]:
+            j = int(c_cols[e])
+            others = np.array(seated_at.get(j, []), dtype=np.int64)
+            if load[j] >= capacity[j]:
+                continue
+            if len(others) and pairs_in(avoid_keys, np.full(len(others), i), others, n).any():
+                continue
+            load[j] += 1
+            seated_at.setdefault(j, []).append(i)
+            extra_rows.append(i)
+            extra_cols.append(j)
+            extra_fit.append(c_fit[e])
+            break
+    bumped -= set(extra_rows)
+    rows = np.concatenate([rows[keep], np.array(extra_rows, dtype=np.int64)])
+    cols = np.concatenate([cols[keep], np.array(extra_cols, dtype=np.int64)])
+    fit = np.concatenate([fit[keep], np.array(extra_fit, dtype=np.float64)])
+    return rows, cols, fit, bumped
 
 
 def _left_reason(member: Member, opportunities, bumped, i) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks for Kindred's matching library (``python -m bench.matching``)."""

@@ -1,0 +1,59 @@
+"""The benchmark's inputs: synthetic communities with the rules on or off, and blocked pairs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from matching import Member, synthetic
+
+ALL_SLOTS = frozenset(range(21))
+
+
+def community(n: int, seed: int = 0) -> list[Member]:
+    return synthetic.population(n, random_state=seed)
+
+
+def rules_off(members: list[Member]) -> list[Member]:
+    """Everyone online, free at every slot, no language stated: the peer's problem."""
+    return [
+        dataclasses.replace(
+            m, format="online", location=None, slots=ALL_SLOTS, languages=frozenset()
+        )
+        for m in members
+    ]
+
+
+def blocked_pairs(members: list[Member], seed: int = 0, share: float = 0.02) -> list[tuple]:
+    """Blocked pairs between near neighbours (the pairs that could otherwise meet)."""
+    rng = np.random.RandomState(seed)
+    located = [m for m in members if m.location is not None]
+    if len(located) < 2:
+        return []
+    coords = np.array([m.location for m in located])
+    order = np.lexsort((coords[:, 1], np.round(coords[:, 0], 2)))
+    picks = rng.choice(len(order) - 1, size=int(share * len(members)), replace=False)
+    return [(located[order[p]].id, located[order[p + 1]].id) for p in picks]
+
+
+def preferred_pairs(members: list[Member], seed: int = 1, share: float = 0.01) -> list[tuple]:
+    rng = np.random.RandomState(seed)
+    ids = [m.id for m in members]
+    k = int(share * len(ids))
+    a, b = rng.choice(len(ids), size=k), rng.choice(len(ids), size=k)
+    return [(ids[i], ids[j]) for i, j in zip(a, b, strict=True) if i != j]
+
+
+def neighbourhood(n: int, seed: int) -> list[Member]:
+    """``n`` group-seeking members living closest to one random member: a small real instance."""
+    pool = [
+        m
+        for m in synthetic.population(600, random_state=1000 + seed)
+        if m.location is not None and m.setting != "one_on_one" and m.format != "online"
+    ]
+    rng = np.random.RandomState(seed)
+    centre = np.array(pool[rng.randint(len(pool))].location)
+    coords = np.array([m.location for m in pool])
+    nearest = np.argsort(((coords - centre) ** 2).sum(axis=1))[:n]
+    return [pool[i] for i in nearest]
