@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 from tqdm import tqdm
@@ -105,6 +106,7 @@ def demo(host: str, port: int, mail_port: int) -> None:
 
 
 @click.command("send-reminders")
+@with_appcontext
 def send_reminders() -> None:
     """Queue the day-before reminders and the two-days-no-answer nudges (safe to rerun)."""
     from community.invitations import send_reminders as queue_reminders
