@@ -278,13 +278,27 @@ def avoid_pairs() -> set[tuple[int, int]]:
 
 
 def prefer_pairs() -> set[tuple[int, int]]:
-    """Pairs who would like to meet again (a small nudge; never bends a rule)."""
+    """Pairs who both asked to meet again (a small nudge; never bends a rule).
+
+    Continuity yields to a member who asked to meet new people next time.
+    """
     rows = db.session.execute(
         select(Feedback.user_id, FeedbackPerson.about_user_id)
         .join(FeedbackPerson, FeedbackPerson.feedback_id == Feedback.id)
         .where(FeedbackPerson.again.is_(True))
     )
-    return {ordered(a, b) for a, b in rows if a is not None and a != b} - avoid_pairs()
+    wants_again = {(a, b) for a, b in rows if a is not None and a != b}
+    new_people = set(
+        db.session.execute(
+            select(Feedback.user_id).where(Feedback.wants_new_people.is_(True))
+        ).scalars()
+    )
+    mutual = {
+        ordered(a, b)
+        for a, b in wants_again
+        if (b, a) in wants_again and not {a, b} & new_people
+    }
+    return mutual - avoid_pairs()
 
 
 # --- starting and running a round ------------------------------------------------------
