@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(members.bp)
     register_round_blueprints(app)
+    register_organize_blueprints(app)
     if app.debug or app.config.get("DEV_MAIL_DIR"):
         app.register_blueprint(dev_mail.bp)
 
@@ -89,6 +90,14 @@ def register_round_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations_views.bp)
     app.register_blueprint(unsubscribe_views.bp)
     app.register_blueprint(connections_views.bp)
+
+
+def register_organize_blueprints(app: Flask) -> None:
+    """Organizers' pages under /organize and admins' under /admin, each checking the role."""
+    from community import organize
+
+    for blueprint in organize.blueprints():
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from community.demo_history import seed_history
 from community.extensions import db
 from community.models import Area, Interest, Opportunity, Profile, User, utcnow
 from community.passwords import hash_password
@@ -155,7 +156,7 @@ def seed_demo(
     logins = []
     for number, role in ((1, "admin"), (2, "organizer")):
         password = f"demo-organizer-{rng.randrange(10**6):06d}"
-        email = f"organizer{number}@demo.kindred.local"
+        email = f"organizer{number}@demo.kindred.example"
         db.session.add(
             User(
                 email=email,
@@ -171,7 +172,7 @@ def seed_demo(
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_INITIALS)}."
         db.session.add(
             User(
-                email=f"member{index + 1}@demo.kindred.local",
+                email=f"member{index + 1}@demo.kindred.example",
                 display_name=name,
                 password_hash=member_hash,
                 email_verified_at=utcnow() if rng.random() < 0.92 else None,
@@ -197,5 +198,13 @@ def seed_demo(
                 interests=[by_name[t] for t in tags if t in by_name],
             )
         )
-    logins.append(DemoLogin("member", "member1@demo.kindred.local", member_password))
+    logins.append(DemoLogin("member", "member1@demo.kindred.example", member_password))
+    db.session.flush()
+    seed_history(random.Random(random_state), organizer_of_demo())
     return logins
+
+
+def organizer_of_demo() -> User:
+    return db.session.execute(
+        select(User).where(User.role == "organizer").order_by(User.id).limit(1)
+    ).scalar_one()

@@ -1,0 +1,57 @@
+"""Who may open the organizers' and admins' pages: checked on the server, per blueprint.
+
+Every blueprint under /organize and /admin is built here, so none can be added
+without the role check; tests walk the whole URL map to make sure.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash
+from flask_login import current_user
+
+from community.extensions import login_manager
+from community.moderation import open_count
+from community.organize_errors import ChangeRefused
+
+
+def require_role(admin: bool):
+    """A before_request hook: log in first, then 403 for anyone without the role."""
+
+    def check():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        allowed = current_user.is_admin if admin else current_user.is_organizer
+        if not allowed:
+            abort(403)
+        return None
+
+    check.__doc__ = "Admins only." if admin else "Organizers and admins only."
+    return check
+
+
+def navigation_counts() -> dict[str, int]:
+    """The open-report count beside "Reports" in the organizers' menu."""
+    return {"open_report_count": open_count()}
+
+
+def organizer_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    if not url_prefix.startswith("/organize"):
+        raise ValueError("organizer pages live under /organize")
+    bp = Blueprint(name, import_name, url_prefix=url_prefix)
+    bp.before_request(require_role(admin=False))
+    bp.context_processor(navigation_counts)
+    return bp
+
+
+def admin_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    if not url_prefix.startswith("/admin"):
+        raise ValueError("admin pages live under /admin")
+    bp = Blueprint(name, import_name, url_prefix=url_prefix)
+    bp.before_request(require_role(admin=True))
+    bp.context_processor(navigation_counts)
+    return bp
+
+
+def refused(error: ChangeRefused) -> None:
+    """Tell the organizer why nothing changed."""
+    flash(str(error), "error")

@@ -1,0 +1,59 @@
+"""Organizers' member directory: search, filter, page through, open one member."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import render_template, request
+
+from community import member_directory, profiles
+from community.areas import areas_in_use
+from community.extensions import db
+from community.member_directory import LAST_MATCHED, YES_NO, MemberFilters
+from community.models import User
+from community.organize_access import organizer_blueprint
+from community.organize_forms import ConfirmForm, RoleForm
+from community.profile_choices import COMFORT_LEVELS, LOOKING_FOR, slot_name
+
+bp = organizer_blueprint("organize_members", __name__, "/organize/members")
+
+
+@bp.get("/")
+def index():
+    filters = MemberFilters.from_args(request.args)
+    page_number = request.args.get("page", "1")
+    page = member_directory.search(filters, page=int(page_number) if page_number.isdigit() else 1)
+    return render_template(
+        "organize/members.html",
+        page=page,
+        filters=filters,
+        args=filters.as_args(),
+        areas=areas_in_use(),
+        interests=profiles.active_interests(),
+        looking_for=LOOKING_FOR,
+        yes_no=YES_NO,
+        last_matched=LAST_MATCHED,
+        today=date.today(),
+    )
+
+
+@bp.get("/<int:user_id>")
+def show(user_id: int):
+    user = db.get_or_404(User, user_id)
+    profile = user.profile
+    role_form = RoleForm(data={"role": user.role})
+    show_private = member_directory.may_see_comfort(profile)
+    free_times = [slot_name(s) for s in sorted(profile.availability_slots)] if show_private else []
+    return render_template(
+        "organize/member.html",
+        member=user,
+        profile=profile,
+        show_private=show_private,
+        free_times=free_times,
+        comfort_levels=COMFORT_LEVELS,
+        history=member_directory.history(user),
+        reports=member_directory.reports_about(user),
+        paused=profile is not None and profiles.is_paused(profile),
+        role_form=role_form,
+        confirm=ConfirmForm(),
+    )
