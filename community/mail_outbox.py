@@ -178,31 +178,44 @@ def release_stale_claims(connection: DatabaseConnection) -> int:
 def claim_batch(connection: DatabaseConnection, size: int, claimed_by: str) -> list[Row]:
     """Move up to ``size`` due rows from pending to sending; only one sender wins each.
 
-    On PostgreSQL, SKIP LOCKED lets several senders claim different rows at once;
-    SQLite serialises writers, and ``status = 'pending'`` in the UPDATE itself
-    keeps a row from being claimed twice either way.
+    On PostgreSQL the candidates are locked with SKIP LOCKED, so several senders
+    claim different rows at once. (Two statements on purpose: inside ``IN (...)``
+    a LIMIT ... FOR UPDATE subquery may be rescanned and claim more than ``size``.)
+    SQLite serialises writers; ``status = 'pending'`` in the UPDATE keeps a row
+    from being claimed twice either way.
     """
     now = utcnow()
-    due = (
-        select(outbox.c.id)
-        .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(size)
-        .with_for_update(skip_locked=True)
+    candidates = list(
+        connection.execute(
+            select(outbox.c.id)
+            .where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).scalars()
     )
-    rows = connection.execute(
+    if not candidates:
+        connection.commit()
+        return []
+    won = connection.execute(
         update(outbox)
-        .where(outbox.c.id.in_(due.scalar_subquery()), outbox.c.status == "pending")
+        .where(outbox.c.id.in_(candidates), outbox.c.status == "pending")
         .values(
             status="sending",
             attempts=outbox.c.attempts + 1,
             claimed_at=now,
             claimed_by=claimed_by,
         )
-        .returning(*outbox.c)
-    ).all()
+        .returning(outbox.c.id)
+    )
+    ids = list(won.scalars())
     connection.commit()
-    return sorted(rows, key=lambda row: row.id)
+    if not ids:
+        return []
+    # Read back separately: SQLite's RETURNING hands dates back unconverted.
+    return connection.execute(
+        select(outbox).where(outbox.c.id.in_(ids)).order_by(outbox.c.id)
+    ).all()
 
 
 class ConnectionLost(Exception):
@@ -220,6 +233,7 @@ def deliver_batch(
     # overlaps with the sweep giving its rows to another sender.
     deadline = time.monotonic() + current_app.config["MAIL_LEASE_SECONDS"] / 2
     remaining = list(rows)
+    bounced: set[str] = set()
     try:
         with smtp_connection() as smtp:
             while remaining:
@@ -228,10 +242,18 @@ def deliver_batch(
                     remaining = []
                     break
                 row = remaining.pop(0)
-                outcome = deliver_one(connection, smtp, row)
+                if row.recipient in bounced:
+                    outcome, lost = mark_bounced(connection, row, "bounced earlier in this batch")
+                else:
+                    outcome, lost = deliver_one(connection, smtp, row)
+                connection.commit()
                 counts[outcome] += 1
+                if outcome == "bounced":
+                    bounced.add(row.recipient)
                 if progress:
                     progress(1)
+                if lost:
+                    raise ConnectionLost(f"after mail {row.id}: {describe(lost)}") from lost
     except (ConnectionLost, OSError, smtplib.SMTPException) as error:
         # Could not connect, or the server went away (421, reset): everything not
         # yet sent in this batch is retried later with backoff.
@@ -243,15 +265,18 @@ def deliver_batch(
         connection.commit()
 
 
-def deliver_one(connection: DatabaseConnection, smtp: Connection, row: Row) -> str:
-    """Send one claimed row and record what happened; returns the outcome's name."""
+def deliver_one(
+    connection: DatabaseConnection, smtp: Connection, row: Row
+) -> tuple[str, BaseException | None]:
+    """Send one claimed row and record what happened (the caller commits).
+
+    Returns the outcome's name and, when the SMTP connection is lost, the error.
+    """
     try:
         message = render_message(row)
     except Exception as error:  # noqa: BLE001 - a template fix may come before the retry
         log.exception("mail %s could not be rendered", row.id)
-        outcome = retry_later(connection, row, error)
-        connection.commit()
-        return outcome
+        return retry_later(connection, row, error), None
     try:
         smtp.send(message)
     except smtplib.SMTPRecipientsRefused as error:
@@ -260,7 +285,7 @@ def deliver_one(connection: DatabaseConnection, smtp: Connection, row: Row) -> s
             outcome = bounce(connection, row, error)
         else:
             outcome = retry_later(connection, row, error)
-        lost = closed(smtp)
+        lost = error if closed(smtp) else None
     except smtplib.SMTPResponseException as error:
         code = error.smtp_code
         if code >= 500 and code in BOUNCE_CODES:
@@ -269,24 +294,21 @@ def deliver_one(connection: DatabaseConnection, smtp: Connection, row: Row) -> s
             outcome = give_up(connection, row, error)
         else:
             outcome = retry_later(connection, row, error)
-        lost = closed(smtp)
+        lost = error if closed(smtp) else None
     except BadHeaderError as error:
-        outcome, lost = give_up(connection, row, error), False
+        outcome, lost = give_up(connection, row, error), None
     except (OSError, smtplib.SMTPException) as error:
         # The reply never came: the message may or may not have arrived. Retrying
         # may duplicate it, with the same Message-ID; losing it would be worse.
-        outcome, lost = retry_later(connection, row, error), True
+        outcome, lost = retry_later(connection, row, error), error
     else:
         connection.execute(
             update(outbox)
             .where(outbox.c.id == row.id)
             .values(status="sent", sent_at=utcnow(), last_error="", claimed_at=None)
         )
-        outcome, lost = "sent", False
-    connection.commit()
-    if lost:
-        raise ConnectionLost(f"connection closed after mail {row.id}")
-    return outcome
+        outcome, lost = "sent", None
+    return outcome, lost
 
 
 def retry_later(connection: DatabaseConnection, row: Row, error: BaseException) -> str:
@@ -339,6 +361,15 @@ def bounce(connection: DatabaseConnection, row: Row, error: BaseException) -> st
         )
     log.warning("mail %s: %s bounced: %s", row.id, row.recipient, describe(error))
     return "bounced"
+
+
+def mark_bounced(connection: DatabaseConnection, row: Row, reason: str) -> tuple[str, None]:
+    connection.execute(
+        update(outbox)
+        .where(outbox.c.id == row.id)
+        .values(status="bounced", last_error=reason, claimed_at=None)
+    )
+    return "bounced", None
 
 
 def release_claims(connection: DatabaseConnection, rows: Sequence[Row]) -> int:

@@ -21,6 +21,8 @@ from aiosmtpd.controller import Controller
 class ReceivedMail:
     envelope_to: list[str]
     message: EmailMessage
+    # Which SMTP connection brought it, numbered from 1 in the order they sent mail.
+    connection: int = 0
 
     @property
     def subject(self) -> str:
@@ -61,6 +63,7 @@ class MailSink:
         self.delay = delay
         self.data_reply: str | None = None
         self.refused: dict[str, str] = {}
+        self._connections = 0
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=port or free_port())
 
@@ -89,13 +92,22 @@ class MailSink:
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         with self._lock:
-            self.messages.append(ReceivedMail(list(envelope.rcpt_tos), message))
+            self.messages.append(
+                ReceivedMail(list(envelope.rcpt_tos), message, self._connection_number(session))
+            )
             if self.folder:
                 name = f"{len(list(self.folder.glob('*.eml'))) + 1:05d}.eml"
                 (self.folder / name).write_bytes(raw)
         if self.delay:
             await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
+
+    def _connection_number(self, session) -> int:
+        # A client port can be reused by the next connection, so number sessions.
+        if not hasattr(session, "kindred_number"):
+            self._connections += 1
+            session.kindred_number = self._connections
+        return session.kindred_number
 
     def clear(self) -> None:
         with self._lock:
