@@ -52,7 +52,7 @@ def map_grid(rows: list[areas.AreaRow]) -> dict:
 
 
 def merge_form(area: Area) -> ChooseTargetForm:
-    form = ChooseTargetForm(prefix=f"merge-{area.id}")
+    form = ChooseTargetForm()
     form.target.choices = options(
         [(0, "Choose an area")] + [(a.id, a.name) for a in areas.areas_in_use() if a.id != area.id]
     )
@@ -66,7 +66,6 @@ def render_index(form: AreaForm, status: int = 200):
         rows=rows,
         form=form,
         grid=map_grid(rows),
-        merge_forms={row.area.id: merge_form(row.area) for row in rows},
         confirm=ConfirmForm(),
     ), status
 

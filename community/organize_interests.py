@@ -18,8 +18,8 @@ from community.organize_forms import ChooseTargetForm, ConfirmForm, InterestForm
 bp = organizer_blueprint("organize_interests", __name__, "/organize/interests")
 
 
-def merge_form(interest: Interest, prefix: str = "merge") -> ChooseTargetForm:
-    form = ChooseTargetForm(prefix=prefix)
+def merge_form(interest: Interest) -> ChooseTargetForm:
+    form = ChooseTargetForm()
     form.target.label.text = f"Merge \u201c{interest.name}\u201d into"
     form.target.choices = options(
         [(0, "Choose an interest")]

@@ -131,6 +131,8 @@ def merge_interests(actor: User, source: Interest, target: Interest) -> int:
         before,
         {**snapshot(source, FIELDS), "merged_into": target.id, "members_given_target": moved},
     )
+    # The links changed in SQL, behind the ORM's back: reload collections on next use.
+    db.session.flush()
     db.session.expire_all()
     return holders
 
