@@ -70,6 +70,9 @@ class Defaults:
     VERIFY_TOKEN_MAX_AGE = 60 * 60 * 24 * 3
     RESET_TOKEN_MAX_AGE = 60 * 60
 
+    # Set to 1 behind one reverse proxy (nginx, a load balancer) that sets X-Forwarded-*.
+    PROXY_FIX_HOPS = 0
+
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True

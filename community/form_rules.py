@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from wtforms import Field, Form, ValidationError
@@ -36,3 +37,23 @@ def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
 
 def choice_values(choices) -> set[Any]:
     return {choice.value for choice in choices or []}
+
+
+def number_between(minimum: float, maximum: float, message: str):
+    """Like NumberRange, but a 400-digit number or NaN gets the message, not a crash.
+
+    (WTForms' NumberRange calls math.isnan, which overflows on huge integers.)
+    """
+
+    def check(form: Form, field: Field) -> None:
+        value = field.data
+        if value is None:
+            return
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise ValidationError(message)
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            raise ValidationError(message)
+        if not minimum <= value <= maximum:
+            raise ValidationError(message)
+
+    return check

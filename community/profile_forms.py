@@ -16,9 +16,16 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length
 
-from community.form_rules import choice_values, options, plain_text, single_line, strip_whitespace
+from community.form_rules import (
+    choice_values,
+    number_between,
+    options,
+    plain_text,
+    single_line,
+    strip_whitespace,
+)
 from community.profile_choices import (
     COMFORT_LEVELS,
     FORMATS,
@@ -124,7 +131,7 @@ class PlaceForm(FlaskForm):
         places=1,
         validators=[
             InputRequired("Please say how far you'd travel, in kilometres."),
-            NumberRange(0.5, 50, "Please choose between 0.5 and 50 km."),
+            number_between(0.5, 50, "Please choose between 0.5 and 50 km."),
         ],
     )
     pace = RadioField(
