@@ -28,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("KINDRED")
     app.config.update(overrides or {})
     check_secret_key(app)
+    trust_proxy_headers(app)
     if app.debug and not app.config.get("DEV_MAIL_DIR"):
         app.config["DEV_MAIL_DIR"] = str(Path(app.instance_path) / "mail")
     register_extensions(app)
@@ -35,6 +36,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def trust_proxy_headers(app: Flask) -> None:
+    """Behind a TLS-terminating proxy, believe its X-Forwarded-* headers (and only its)."""
+    hops = int(app.config.get("PROXY_FIX_HOPS", 0) or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def check_secret_key(app: Flask) -> None:
@@ -71,11 +81,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from community import auth, dev_mail, members, pages
+    from community import account, after_meeting, auth, dev_mail, members, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(members.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(after_meeting.bp)
     register_round_blueprints(app)
     register_organize_blueprints(app)
     if app.debug or app.config.get("DEV_MAIL_DIR"):

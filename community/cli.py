@@ -23,6 +23,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(send_mail)
     app.cli.add_command(demo)
+    app.cli.add_command(send_gentle_start)
+    app.cli.add_command(send_feedback_requests)
+    app.cli.add_command(send_ritual_reminders)
     app.cli.add_command(send_reminders)
 
 
@@ -68,6 +71,39 @@ def send_mail() -> None:
         f"Sent {result['sent']}; {result['retrying']} will be retried, "
         f"{result['failed']} failed, {result['bounced']} bounced."
     )
+
+
+@click.command("send-gentle-start")
+def send_gentle_start() -> None:
+    """Queue today's gentle start step for every member on the plan (run daily)."""
+    from community.gentle_start import due_plans, send_due_steps
+
+    with tqdm(total=len(due_plans()), desc="Gentle start steps", unit="mail") as bar:
+        queued = send_due_steps(progress=bar.update)
+    db.session.commit()
+    click.echo(f"Queued {queued} gentle start emails; `flask send-mail` delivers them.")
+
+
+@click.command("send-feedback-requests")
+def send_feedback_requests() -> None:
+    """The day after each meeting, ask those who went how it felt (run daily)."""
+    from community.feedback import due_requests, queue_feedback_requests
+
+    with tqdm(total=len(due_requests()), desc="Feedback requests", unit="mail") as bar:
+        queued = queue_feedback_requests(progress=bar.update)
+    db.session.commit()
+    click.echo(f"Queued {queued} feedback requests; `flask send-mail` delivers them.")
+
+
+@click.command("send-ritual-reminders")
+def send_ritual_reminders() -> None:
+    """Remind everyone in a weekly ritual two days ahead (run daily)."""
+    from community.rituals import queue_weekly_reminders
+
+    with tqdm(desc="Ritual reminders", unit="mail") as bar:
+        queued = queue_weekly_reminders(progress=bar.update)
+    db.session.commit()
+    click.echo(f"Queued {queued} weekly reminders; `flask send-mail` delivers them.")
 
 
 @click.command("demo")
