@@ -18,6 +18,13 @@ STATUS_WORDS = {
     "released": "You gave your seat back",
 }
 
+PAST_WORDS = {
+    "invited": "You didn't answer",
+    "accepted": "You said yes",
+    "declined": "You said no, thank you",
+    "released": "You gave your seat back",
+}
+
 
 @dataclass
 class Connection:
@@ -46,7 +53,7 @@ def member_connections(user: User) -> tuple[list[Connection], list[Connection]]:
         item = Connection(
             seat=seat,
             details=details,
-            status_words=STATUS_WORDS[seat.status],
+            status_words=(PAST_WORDS if details.past else STATUS_WORDS)[seat.status],
             token=invitations.response_token(seat.id, seat.token_nonce),
         )
         (past if details.past else current).append(item)

@@ -40,10 +40,16 @@ from community.models import (
     utcnow,
 )
 from community.rounds import KIND_LABELS, join_words, new_nonce, when_words
-from community.tokens import InvalidToken, make_token, read_token
-from community.unsubscribe import unsubscribe_headers, unsubscribe_link
+from community.tokens import InvalidToken, make_token, read_token, serializer
+from community.unsubscribe import PURPOSE as UNSUBSCRIBE_PURPOSE
+from community.unsubscribe import one_click_headers
 
 TOKEN_PURPOSE = "invitation"
+KIND_SINGULAR = {
+    "groups": "Small group",
+    "walks": "Walking partners",
+    "volunteering": "Volunteering",
+}
 TOKEN_MAX_AGE = 60 * 60 * 24 * 30
 
 
@@ -86,13 +92,56 @@ def resolve(token: str) -> MatchMember:
     return seat
 
 
+class LinkMaker:
+    """Absolute links for mail, with ``url_for`` run once per endpoint, not once per link.
+
+    Approving a round of 10,000 members writes 40,000 links; building each with
+    ``url_for`` took seconds, so each endpoint's URL is built once around a
+    placeholder and the signed token is dropped in.
+    """
+
+    PLACEHOLDER = "TOKEN-PLACEHOLDER"
+    ENDPOINTS = (
+        "invitations.accept",
+        "invitations.decline",
+        "invitations.release",
+        "unsubscribe.confirm",
+        "unsubscribe.one_click",
+    )
+
+    def __init__(self) -> None:
+        with _LinkContext():
+            self.templates = {
+                endpoint: external_url(endpoint, token=self.PLACEHOLDER)
+                for endpoint in self.ENDPOINTS
+            }
+            self.connections = external_url("connections.index")
+        # One signer per purpose for the whole batch (building one per token costs).
+        self.response_signer = serializer(TOKEN_PURPOSE)
+        self.unsubscribe_signer = serializer(UNSUBSCRIBE_PURPOSE)
+
+    def url(self, endpoint: str, token: str) -> str:
+        return self.templates[endpoint].replace(self.PLACEHOLDER, token)
+
+    def responses(self, seat_id: int, nonce: str) -> dict[str, str]:
+        token = self.response_signer.dumps({"mm": seat_id, "n": nonce})
+        return {
+            "accept_link": self.url("invitations.accept", token),
+            "decline_link": self.url("invitations.decline", token),
+            "release_link": self.url("invitations.release", token),
+        }
+
+    def unsubscribe(self, user_id: int) -> tuple[str, dict[str, str]]:
+        """The body link and the RFC 8058 headers, sharing one signed token."""
+        token = self.unsubscribe_signer.dumps({"uid": user_id})
+        return (
+            self.url("unsubscribe.confirm", token),
+            one_click_headers(self.url("unsubscribe.one_click", token)),
+        )
+
+
 def links_for(seat_id: int, nonce: str) -> dict[str, str]:
-    token = response_token(seat_id, nonce)
-    return {
-        "accept_link": external_url("invitations.accept", token=token),
-        "decline_link": external_url("invitations.decline", token=token),
-        "release_link": external_url("invitations.release", token=token),
-    }
+    return LinkMaker().responses(seat_id, nonce)
 
 
 class _LinkContext:
@@ -159,17 +208,28 @@ def place_words(facts: MatchFacts) -> str:
     return f"In {facts.area}" if facts.area else "In person, nearby"
 
 
+UID_PLACEHOLDER = "match-UIDPLACEHOLDER@"
+
+
 def calendar_file(
     match_id: int, kind: str, meeting_at: datetime, summary: str, location: str, minutes: int
 ) -> str:
     """An .ics event so the meeting lands in the member's calendar (same for everyone)."""
+    template = calendar_template(kind, meeting_at, summary, location, minutes)
+    return template.replace(UID_PLACEHOLDER, f"match-{match_id}@")
+
+
+def calendar_template(
+    kind: str, meeting_at: datetime, summary: str, location: str, minutes: int
+) -> str:
     calendar = Calendar()
     calendar.add("prodid", "-//Kindred//Invitations//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     event = Event()
     domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN", "kindred.local")
-    event.add("uid", f"match-{match_id}@{domain}")
+    # A short placeholder line: swapping in the match id never needs re-folding.
+    event.add("uid", f"{UID_PLACEHOLDER}{domain}")
     start = meeting_at if meeting_at.tzinfo else meeting_at.replace(tzinfo=UTC)
     event.add("dtstart", start.astimezone(UTC))
     event.add("dtend", start.astimezone(UTC) + timedelta(minutes=minutes))
@@ -198,6 +258,7 @@ def match_facts(matches: list[Match], round_kind: str) -> dict[int, MatchFacts]:
         )
     ):
         wanted[opportunity_id].add(interest_id)
+    templates: dict[tuple, str] = {}
     facts = {}
     for m in matches:
         opportunity = opportunities.get(m.opportunity_id) if m.opportunity_id else None
@@ -222,14 +283,14 @@ def match_facts(matches: list[Match], round_kind: str) -> dict[int, MatchFacts]:
             wanted=frozenset(wanted.get(m.opportunity_id, ())),
         )
         summary = f"Kindred {kind_word}" + (f": {opportunity.title}" if opportunity else "")
-        fact.ics = calendar_file(
-            m.id,
-            kind_word,
-            m.meeting_at,
-            summary,
-            place_words(fact),
-            120 if round_kind == "volunteering" else 90,
-        )
+        # Matches at the same time and place share one calendar body (a round of
+        # thousands has only a few hundred); only the UID differs.
+        shape = (kind_word, m.meeting_at, summary, place_words(fact))
+        if shape not in templates:
+            templates[shape] = calendar_template(
+                *shape, 120 if round_kind == "volunteering" else 90
+            )
+        fact.ics = templates[shape].replace(UID_PLACEHOLDER, f"match-{m.id}@")
         facts[m.id] = fact
     return facts
 
@@ -243,10 +304,11 @@ def invitation_mail(
     facts: MatchFacts,
     others: list[str],
     shared: str,
+    links: LinkMaker,
 ) -> dict[str, Any]:
     """The outbox context, headers and attachment of one invitation."""
-    links = links_for(seat_id, nonce)
-    unsubscribe = unsubscribe_link(user_id)
+    responses = links.responses(seat_id, nonce)
+    unsubscribe, headers = links.unsubscribe(user_id)
     context = {
         "display_name": display_name,
         "kind": facts.round_kind,
@@ -258,14 +320,14 @@ def invitation_mail(
         "online": facts.format == "online",
         "opportunity": facts.opportunity,
         "recurring": facts.round_kind == "walks",
-        "accept_link": links["accept_link"],
-        "decline_link": links["decline_link"],
-        "connections_link": external_url("connections.index"),
+        "accept_link": responses["accept_link"],
+        "decline_link": responses["decline_link"],
+        "connections_link": links.connections,
         "unsubscribe_link": unsubscribe,
     }
     return {
         "context": context,
-        "headers": unsubscribe_headers(user_id),
+        "headers": headers,
         "attachments": [
             {
                 "filename": "kindred-meeting.ics",
@@ -333,48 +395,49 @@ def queue_round_invitations(round_id: int) -> int:
         by_match[seat.match_id].append(seat)
     rows = []
     now = utcnow()
-    with _LinkContext():
-        for seat in seats:
-            if seat.status != "invited":
-                continue
-            others = [s for s in by_match[seat.match_id] if s.id != seat.id]
-            if round_.kind == "volunteering":
-                shared = volunteer_phrase(interests[seat.user_id], facts[seat.match_id], names)
-            else:
-                shared = shared_phrase(
-                    interests[seat.user_id],
-                    [interests[o.user_id] for o in others],
-                    facts[seat.match_id].slot,
-                    names,
-                )
-            mail = invitation_mail(
-                user_id=seat.user_id,
-                display_name=seat.display_name,
-                seat_id=seat.id,
-                nonce=seat.token_nonce,
-                facts=facts[seat.match_id],
-                others=[o.display_name for o in others],
-                shared=shared,
+    links = LinkMaker()
+    for seat in seats:
+        if seat.status != "invited":
+            continue
+        others = [s for s in by_match[seat.match_id] if s.id != seat.id]
+        if round_.kind == "volunteering":
+            shared = volunteer_phrase(interests[seat.user_id], facts[seat.match_id], names)
+        else:
+            shared = shared_phrase(
+                interests[seat.user_id],
+                [interests[o.user_id] for o in others],
+                facts[seat.match_id].slot,
+                names,
             )
-            rows.append(
-                {
-                    "recipient": seat.email,
-                    "user_id": seat.user_id,
-                    "subject": invitation_subject(round_.kind),
-                    "template": "invitation",
-                    "context": {
-                        **mail["context"],
-                        "_headers": mail["headers"],
-                        "_attachments": mail["attachments"],
-                    },
-                    "idempotency_key": invitation_key(seat.match_id, seat.user_id),
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "last_error": "",
-                    "created_at": now,
-                }
-            )
+        mail = invitation_mail(
+            user_id=seat.user_id,
+            display_name=seat.display_name,
+            seat_id=seat.id,
+            nonce=seat.token_nonce,
+            facts=facts[seat.match_id],
+            others=[o.display_name for o in others],
+            shared=shared,
+            links=links,
+        )
+        rows.append(
+            {
+                "recipient": seat.email,
+                "user_id": seat.user_id,
+                "subject": invitation_subject(round_.kind),
+                "template": "invitation",
+                "context": {
+                    **mail["context"],
+                    "_headers": mail["headers"],
+                    "_attachments": mail["attachments"],
+                },
+                "idempotency_key": invitation_key(seat.match_id, seat.user_id),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "last_error": "",
+                "created_at": now,
+            }
+        )
     insert_outbox_rows(rows)
     return len(rows)
 
@@ -425,16 +488,16 @@ def queue_one_invitation(seat: MatchMember) -> None:
             match.slot,
             names,
         )
-    with _LinkContext():
-        mail = invitation_mail(
-            user_id=seat.user_id,
-            display_name=seat.user.display_name,
-            seat_id=seat.id,
-            nonce=seat.token_nonce,
-            facts=facts,
-            others=[o.user.display_name for o in others if o.user],
-            shared=shared,
-        )
+    mail = invitation_mail(
+        user_id=seat.user_id,
+        display_name=seat.user.display_name,
+        seat_id=seat.id,
+        nonce=seat.token_nonce,
+        facts=facts,
+        others=[o.user.display_name for o in others if o.user],
+        shared=shared,
+        links=LinkMaker(),
+    )
     context = dict(mail["context"])
     context.pop("display_name")
     queue_mail(
@@ -671,18 +734,18 @@ def send_reminders(
         )
     ).scalars()
     counts = {"day_before": 0, "no_answer": 0}
-    with _LinkContext():
-        for seat in list(day_before):
-            if queue_reminder(seat, "day_before", f"reminder:{seat.match_id}:{seat.user_id}"):
-                counts["day_before"] += 1
-            if progress:
-                progress(1)
-        for seat in list(nudges):
-            if queue_reminder(seat, "no_answer", f"nudge:{seat.match_id}:{seat.user_id}"):
-                counts["no_answer"] += 1
-                seat.reminded_at = now
-            if progress:
-                progress(1)
+    links = LinkMaker()
+    for seat in list(day_before):
+        if queue_reminder(seat, "day_before", f"reminder:{seat.match_id}:{seat.user_id}", links):
+            counts["day_before"] += 1
+        if progress:
+            progress(1)
+    for seat in list(nudges):
+        if queue_reminder(seat, "no_answer", f"nudge:{seat.match_id}:{seat.user_id}", links):
+            counts["no_answer"] += 1
+            seat.reminded_at = now
+        if progress:
+            progress(1)
     return counts
 
 
@@ -699,23 +762,23 @@ def resend_reminders(round_: MatchRound) -> int:
     ).scalars()
     sent = 0
     today = utcnow().date().isoformat()
-    with _LinkContext():
-        for seat in list(seats):
-            if queue_reminder(
-                seat, "no_answer", f"nudge-manual:{seat.match_id}:{seat.user_id}:{today}"
-            ):
-                seat.reminded_at = utcnow()
-                sent += 1
+    links = LinkMaker()
+    for seat in list(seats):
+        key = f"nudge-manual:{seat.match_id}:{seat.user_id}:{today}"
+        if queue_reminder(seat, "no_answer", key, links):
+            seat.reminded_at = utcnow()
+            sent += 1
     return sent
 
 
-def queue_reminder(seat: MatchMember, variant: str, key: str) -> bool:
+def queue_reminder(seat: MatchMember, variant: str, key: str, links: LinkMaker) -> bool:
+    """One reminder through the ordinary outbox call; False if unsubscribed or already queued."""
     user = seat.user
     if user is None or user.unsubscribed_at is not None:
         return False
     match = seat.match
     facts = match_facts([match], match.round.kind)[match.id]
-    links = links_for(seat.id, seat.token_nonce)
+    unsubscribe, headers = links.unsubscribe(user.id)
     subject = (
         "See you tomorrow: your Kindred meeting"
         if variant == "day_before"
@@ -731,7 +794,7 @@ def queue_reminder(seat: MatchMember, variant: str, key: str) -> bool:
         "reminder",
         subject,
         key,
-        headers=unsubscribe_headers(user.id),
+        headers=headers,
         attachments=[
             {"filename": "kindred-meeting.ics", "content_type": "text/calendar", "data": facts.ics}
         ],
@@ -740,9 +803,9 @@ def queue_reminder(seat: MatchMember, variant: str, key: str) -> bool:
         when=when_words(match.meeting_at),
         where=place_words(facts),
         going=going,
-        unsubscribe_link=unsubscribe_link(user.id),
-        connections_link=external_url("connections.index"),
-        **links,
+        unsubscribe_link=unsubscribe,
+        connections_link=links.connections,
+        **links.responses(seat.id, seat.token_nonce),
     )
     return message is not None
 
@@ -800,7 +863,7 @@ def seat_details(seat: MatchMember, now: datetime | None = None) -> SeatDetails:
         match.meeting_at if match.meeting_at.tzinfo else match.meeting_at.replace(tzinfo=UTC)
     )
     return SeatDetails(
-        kind_label=KIND_LABELS[round_kind],
+        kind_label=KIND_SINGULAR[round_kind],
         when=when_words(match.meeting_at),
         where=place_words(facts),
         slot_label=matching.slot_label(match.slot),

@@ -294,9 +294,7 @@ def prefer_pairs() -> set[tuple[int, int]]:
         ).scalars()
     )
     mutual = {
-        ordered(a, b)
-        for a, b in wants_again
-        if (b, a) in wants_again and not {a, b} & new_people
+        ordered(a, b) for a, b in wants_again if (b, a) in wants_again and not {a, b} & new_people
     }
     return mutual - avoid_pairs()
 

@@ -43,8 +43,11 @@ def unsubscribe_link(user_id: int) -> str:
 
 
 def unsubscribe_headers(user_id: int) -> dict[str, str]:
+    return one_click_headers(_absolute("unsubscribe.one_click", token=unsubscribe_token(user_id)))
+
+
+def one_click_headers(url: str) -> dict[str, str]:
     """RFC 8058 headers: mail clients POST "List-Unsubscribe=One-Click" to the URL."""
-    url = _absolute("unsubscribe.one_click", token=unsubscribe_token(user_id))
     return {
         "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
