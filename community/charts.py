@@ -14,12 +14,14 @@ from typing import Literal
 
 from markupsafe import Markup, escape
 
-WIDTH = 720
-HEIGHT = 320
-MARGIN_LEFT = 58
-MARGIN_RIGHT = 16
+# Drawn small so that, scaled to a half-width card, the text is still readable.
+WIDTH = 600
+HEIGHT = 300
+MARGIN_LEFT = 56
+MARGIN_RIGHT = 12
 MARGIN_TOP = 18
-MARGIN_BOTTOM = 70
+MARGIN_BOTTOM = 76
+CHAR_WIDTH = 6.8  # of a 13px label, roughly
 TONES = ("teal", "coral", "sand", "plum", "slate")
 
 
@@ -79,8 +81,8 @@ def nice_ceiling(top: float) -> tuple[float, float]:
     for step_factor in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
         step = step_factor * magnitude
         if top / step <= 5:
-            if step < 1 and top >= 1:
-                continue
+            if top >= 1 and step != int(step):
+                continue  # counts get whole-number gridlines
             return math.ceil(top / step) * step, step
     return top, top
 
@@ -140,13 +142,18 @@ def render_svg(figure: Figure) -> Markup:
     count = len(figure.categories)
     band = plot_w / count
     label_every = max(1, math.ceil(count / 12))
+    room = max(int((band * label_every - 4) / CHAR_WIDTH), 4)
     for index, category in enumerate(figure.categories):
         if index % label_every:
             continue
         x = MARGIN_LEFT + band * (index + 0.5)
+        lines = "".join(
+            f'<tspan x="{attr(x)}" dy="{0 if number == 0 else 15}">{escape(line)}</tspan>'
+            for number, line in enumerate(wrap_label(category, room))
+        )
         parts.append(
             f'<text class="chart-tick chart-category" x="{attr(x)}" y="{bottom + 18}" '
-            f'text-anchor="middle">{escape(short(category))}</text>'
+            f'text-anchor="middle">{lines}</text>'
         )
     if figure.kind == "line":
         parts.extend(draw_lines(figure, band, y_of))
@@ -166,6 +173,16 @@ def render_svg(figure: Figure) -> Markup:
 
 def short(label: str, limit: int = 14) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "\u2026"
+
+
+def wrap_label(label: str, room: int) -> list[str]:
+    """One line if it fits under its bar, else the most even split into two lines."""
+    if len(label) <= room or " " not in label:
+        return [short(label, room)]
+    words = label.split()
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    first, second = min(splits, key=lambda pair: max(len(pair[0]), len(pair[1])))
+    return [short(first, room), short(second, room)]
 
 
 def tooltip(figure: Figure, category: str, series: Series, value: float) -> str:

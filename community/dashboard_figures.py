@@ -28,6 +28,7 @@ from community.opportunities import OpportunityRow, opportunity_rows
 from community.profile_choices import COMFORT_LEVELS
 
 KIND_NAMES = {"groups": "Groups", "walks": "Walks", "volunteering": "Volunteering"}
+SHORT_KIND = {"groups": "Groups", "walks": "Walks", "volunteering": "Volunteer"}  # fits a bar
 FEELINGS = (
     ("nurturing", "Nurturing", "teal"),
     ("neutral", "Neutral", "sand"),
@@ -38,7 +39,7 @@ COMFORT_SHORT = {
     2: "2 · small, calm",
     3: "3 · once settled",
     4: "4 · enjoys groups",
-    5: "5 · loves big groups",
+    5: "5 · big groups",
 }
 
 
@@ -128,7 +129,7 @@ def share_placed(limit: int = 10) -> Figure:
         eligible = got + len(unplaced_ids(round_) - placed[round_.id])
         eligible = max(int(round_.quality.get("eligible", 0) or 0), eligible)
         categories.append(
-            f"{KIND_NAMES.get(round_.kind, round_.kind)} {week_label(round_.week_start)}"
+            f"{SHORT_KIND.get(round_.kind, round_.kind)} {week_label(round_.week_start)}"
         )
         shares.append(round(100 * got / eligible, 1) if eligible else 0)
     return Figure(

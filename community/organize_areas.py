@@ -77,10 +77,10 @@ def picked_point(form: AreaForm) -> bool:
         lat, lon = (float(part) for part in pick.split(","))
     except ValueError:
         return False
-    form.latitude.data = round(lat, 5)
-    form.longitude.data = round(lon, 5)
-    form.latitude.errors = []
-    form.longitude.errors = []
+    for field, value in ((form.latitude, lat), (form.longitude, lon)):
+        field.data = round(value, 5)
+        field.raw_data = None  # render the picked value, not the empty box that was posted
+        field.errors = []
     return True
 
 

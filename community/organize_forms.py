@@ -40,7 +40,7 @@ class AreaForm(FlaskForm):
             InputRequired("Please give the latitude, a number from -90 to 90."),
             NumberRange(-90, 90, "Latitude must be between -90 and 90."),
         ],
-        description="Degrees north, for example 51.4545. Or pick a point on the map below.",
+        description="Degrees north, for example 51.4545.",
     )
     longitude = DecimalField(
         "Centre longitude",
@@ -49,7 +49,7 @@ class AreaForm(FlaskForm):
             InputRequired("Please give the longitude, a number from -180 to 180."),
             NumberRange(-180, 180, "Longitude must be between -180 and 180."),
         ],
-        description="Degrees east; west is negative, for example -2.5879.",
+        description="Degrees east (west is negative), e.g. -2.5879.",
     )
     radius_km = DecimalField(
         "Default travel radius (km)",

@@ -47,8 +47,15 @@ def test_bar_chart_is_labelled_svg_with_a_tooltip_per_bar():
     ]
     heights = [float(bar.get("height")) for bar in bars]
     assert heights[1] > heights[0] > heights[2] > 0
-    texts = {t.text for t in svg.iter(f"{SVG}text")}
+    texts = {"".join(t.itertext()) for t in svg.iter(f"{SVG}text")}
     assert {"Week starting", "Members", "3 Nov"} <= texts
+
+
+def test_long_category_labels_wrap_onto_two_lines():
+    labels = ["Groups 14 Sep", "Volunteering 28 Sep"] * 4
+    svg = parse(render_svg(figure(categories=labels, series=[Series("Placed", [50] * 8)])))
+    category = next(t for t in svg.iter(f"{SVG}text") if "chart-category" in t.get("class"))
+    assert [span.text for span in category.findall(f"{SVG}tspan")] == ["Groups", "14 Sep"]
 
 
 def test_grouped_stacked_and_line_charts_draw_every_value():
@@ -75,7 +82,8 @@ def test_empty_chart_says_so():
 
 
 @pytest.mark.parametrize(
-    ("top", "expected"), [(37, (40, 10)), (3, (3, 1)), (120, (125.0, 25.0)), (0, (1.0, 1.0))]
+    ("top", "expected"),
+    [(37, (40, 10)), (3, (3, 1)), (120, (125.0, 25.0)), (12, (15, 5)), (0, (1.0, 1.0))],
 )
 def test_y_axis_rounds_up_to_a_friendly_number(top, expected):
     assert nice_ceiling(top) == expected
