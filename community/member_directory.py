@@ -16,6 +16,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from community.accounts import queue_verification
 from community.audit import record, snapshot
 from community.extensions import db
+from community.form_rules import CONTROL_CHARACTERS
 from community.models import (
     Area,
     Feedback,
@@ -66,7 +67,7 @@ class MemberFilters:
             return value if value in allowed else ""
 
         return cls(
-            q=" ".join(args.get("q", "").split())[:100],
+            q=" ".join(CONTROL_CHARACTERS.sub(" ", args.get("q", "")).split())[:100],
             area_id=number("area"),
             interest_id=number("interest"),
             looking_for=one_of("looking_for", ("groups", "walks", "volunteering")),
@@ -138,9 +139,14 @@ def filtered(filters: MemberFilters, today: date | None = None) -> tuple[Select,
         .outerjoin(last, last.c.user_id == User.id)
     )
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
+        # Typed % and _ are letters to look for, not wildcards.
+        typed = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{typed}%"
         query = query.where(
-            or_(func.lower(User.display_name).like(pattern), func.lower(User.email).like(pattern))
+            or_(
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
         )
     if filters.area_id:
         query = query.where(Profile.area_id == filters.area_id)

@@ -560,3 +560,11 @@ def test_member_interest_links_survive_merges_into_a_retired_interest_refusal(ap
         with pytest.raises(ChangeRefused, match="is retired"):
             vocabulary.merge_interests(actor, source, target)
         assert db.session.execute(select(func.count()).select_from(member_interests)).scalar() == 0
+
+
+def test_member_search_treats_wildcards_as_letters(app, organizer, members):
+    members.create()
+    with app.app_context():
+        assert member_directory.search(MemberFilters(q="%")).total == 0
+        assert member_directory.search(MemberFilters(q="_")).total == 0
+        assert member_directory.search(MemberFilters(q="person")).total == 2
