@@ -14,7 +14,7 @@ from werkzeug.serving import run_simple
 
 from community.community_setup import seed_areas, seed_vocabulary
 from community.extensions import db
-from community.mail_outbox import pending_count, send_pending_mail
+from community.mail_outbox import BackgroundSender, pending_count, send_pending_mail
 from community.models import User
 
 
@@ -133,7 +133,10 @@ def demo(host: str, port: int, mail_port: int) -> None:
     app.config["DEV_MAIL_DIR"] = folder
     app.config["MAIL_PORT"] = mail_port
     app.config["PUBLIC_URL"] = f"http://{host}:{port}"
+    app.extensions["mail"].port = mail_port  # Flask-Mail read MAIL_PORT at start-up
     MailSink(port=mail_port, folder=folder).start()
+    # Requests deliver inline; this thread also drains what they left (retries, CLI work).
+    BackgroundSender(app, every=5).start()
     click.echo(
         f"\nMail sink on 127.0.0.1:{mail_port}; read messages at http://{host}:{port}/dev/mail"
     )

@@ -24,6 +24,7 @@ import os
 import secrets
 import smtplib
 import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -462,3 +463,29 @@ def register_inline_delivery(app: Flask) -> None:
         except Exception:  # noqa: BLE001 - the request's work is committed; mail waits
             log.exception("mail delivery after the request failed; the outbox keeps it")
         return response
+
+
+class BackgroundSender:
+    """Drains the outbox every few seconds in a daemon thread: the demo's sender."""
+
+    def __init__(self, app: Flask, every: float = 5.0):
+        self.app = app
+        self.every = every
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kindred-mail", daemon=True)
+
+    def start(self) -> BackgroundSender:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.every):
+            try:
+                with self.app.app_context():
+                    send_pending_mail()
+            except Exception:  # noqa: BLE001 - keep the demo's sender alive
+                log.exception("background mail delivery failed; trying again")

@@ -16,7 +16,12 @@ import pytest
 from sqlalchemy import select, update
 
 from community.extensions import db
-from community.mail_outbox import backoff, queue_mail, send_pending_mail
+from community.mail_outbox import (
+    BackgroundSender,
+    backoff,
+    queue_mail,
+    send_pending_mail,
+)
 from community.mail_sink import MailSink, free_port
 from community.models import OutboxMessage, User, utcnow
 
@@ -312,3 +317,19 @@ def test_sender_killed_mid_batch_loses_nothing_and_resends_only_the_mail_in_flig
     for person in people:
         assert 1 <= len(sink.to(person.email)) <= 2
     assert {row.status for row in outbox_rows(app)} == {"sent"}
+
+
+def test_the_demo_sender_delivers_in_the_background_without_being_asked(
+    make_app, members, mail_sink
+):
+    app = make_app(MAIL_DELIVERY="worker")
+    member = members.create()
+    sender = BackgroundSender(app, every=0.1).start()
+    try:
+        invite(app, [member])
+        deadline = time.monotonic() + 10
+        while not mail_sink.to(member.email) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sender.stop()
+    assert len(mail_sink.to(member.email)) == 1
