@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
 from community.connections import member_connections
@@ -14,4 +14,6 @@ bp = Blueprint("connections", __name__, url_prefix="/connections")
 @login_required
 def index():
     current, past = member_connections(current_user)
-    return render_template("connections/index.html", current=current, past=past)
+    # The after-meeting pages (feedback, block, report) live in their own blueprint.
+    feedback = "after_meeting.feedback_page" in current_app.view_functions
+    return render_template("connections/index.html", current=current, past=past, feedback=feedback)

@@ -113,6 +113,7 @@ def render_round(round_: MatchRound, settings: RoundSettingsForm | None = None, 
         remove_form=RemoveForm(),
         confirm_form=ConfirmForm(),
         areas_label=rounds.areas_label(round_),
+        approved_at=rounds.local_time(round_.approved_at) if round_.approved_at else None,
     ), status
 
 

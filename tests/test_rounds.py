@@ -247,3 +247,37 @@ def test_a_large_round_runs_in_the_background_and_reports_progress(make_app, mem
         time.sleep(0.1)
     assert data["status"] == "ready" and data["progress"] == 100
     assert "Approve and send invitations" in client.get(location).get_data(as_text=True)
+
+
+def test_two_organizers_approving_at_once_queue_one_set(app, members):
+    import threading
+
+    community(members, 8)
+    bosses = [organizer(members), organizer(members)]
+    round_id = make_round(app)
+    show = f"/organize/rounds/{round_id}"
+    clients = []
+    for boss in bosses:
+        client = app.test_client()
+        login(client, boss.email, PASSWORD)
+        clients.append((client, client.get(show).get_data(as_text=True)))
+    start = threading.Barrier(2)
+    flashes: list[str] = []
+
+    def approve_now(client, page):
+        from tests.conftest import csrf_token
+
+        start.wait()
+        response = client.post(
+            f"{show}/approve", data={"csrf_token": csrf_token(page)}, follow_redirects=True
+        )
+        flashes.append(response.get_data(as_text=True))
+
+    threads = [threading.Thread(target=approve_now, args=pair) for pair in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum("8 invitations are on their way" in page for page in flashes) == 1
+    assert sum("already approved" in page for page in flashes) == 1
+    assert outbox_count(app) == 8
