@@ -255,7 +255,8 @@ def deliver_batch(
     # overlaps with the sweep giving its rows to another sender.
     deadline = time.monotonic() + current_app.config["MAIL_LEASE_SECONDS"] / 2
     remaining = list(rows)
-    bounced: set[str] = set()
+    # Rows queued in bulk (not through queue_mail) may be for an address that bounced.
+    bounced = bounced_addresses(connection, rows)
     try:
         with smtp_connection() as smtp:
             while remaining:
@@ -265,7 +266,7 @@ def deliver_batch(
                     break
                 row = remaining.pop(0)
                 if row.recipient in bounced:
-                    outcome, lost = mark_bounced(connection, row, "bounced earlier in this batch")
+                    outcome, lost = mark_bounced(connection, row, "the address bounced before")
                 else:
                     outcome, lost = deliver_one(connection, smtp, row)
                 connection.commit()
@@ -285,6 +286,19 @@ def deliver_batch(
             if progress:
                 progress(1)
         connection.commit()
+
+
+def bounced_addresses(connection: DatabaseConnection, rows: Sequence[Row]) -> set[str]:
+    user_ids = {row.user_id for row in rows if row.user_id is not None}
+    if not user_ids:
+        return set()
+    return set(
+        connection.execute(
+            select(users.c.email).where(
+                users.c.id.in_(user_ids), users.c.email_bounced_at.is_not(None)
+            )
+        ).scalars()
+    )
 
 
 def deliver_one(

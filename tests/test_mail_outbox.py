@@ -168,7 +168,19 @@ def test_a_refused_address_is_marked_bounced_and_gets_no_more_mail(app, members,
         user = db.session.get(User, gone.id)
         assert user.email_bounced_at is not None
         assert queue_mail(user, "verify_email", "Again", "invitation:2:gone", link="x") is None
+        # A bulk insert that skips queue_mail is stopped by the sender instead.
+        db.session.add(
+            OutboxMessage(
+                recipient=gone.email,
+                user_id=gone.id,
+                subject="Bulk",
+                template="verify_email",
+                context={"link": "x"},
+                idempotency_key="invitation:3:gone",
+            )
+        )
         db.session.commit()
+    assert drain(app)["bounced"] == 1
     time_passes(app, 24 * 60 * 60)
     assert drain(app)["due"] == 0
     assert mail_sink.to(gone.email) == []
