@@ -16,7 +16,7 @@ def optimal_grouping(members, X, n_placed: int, n_groups: int, min_size=4, max_s
 
     Enumerates every feasible group (size, shared slot, format, distance,
     languages, shy cap) and solves the set-packing integer program with HiGHS.
-    Returns (Q, seconds).
+    Returns (Q, seconds, the most members any grouping could place).
     """
     import time
 
@@ -58,7 +58,7 @@ def optimal_grouping(members, X, n_placed: int, n_groups: int, min_size=4, max_s
         sizes.append(np.full(k, size))
         offset += k
     if offset == 0:
-        return 0.0, time.perf_counter() - start
+        return 0.0, time.perf_counter() - start, 0
     rows_a, cols_a, size_a = np.concatenate(rows), np.concatenate(cols), np.concatenate(sizes)
     value = np.concatenate(values)
     cover = sparse.csr_matrix((np.ones(len(rows_a)), (rows_a, cols_a)), shape=(n, offset))
@@ -68,9 +68,18 @@ def optimal_grouping(members, X, n_placed: int, n_groups: int, min_size=4, max_s
         LinearConstraint(np.ones((1, offset)), n_groups, n_groups),
     ]
     res = milp(-value, constraints=constraints, integrality=np.ones(offset), bounds=Bounds(0, 1))
+    seconds = time.perf_counter() - start
+    # How many could be placed at all: checks "nobody left out who could be placed".
+    most = milp(
+        -size_a.astype(float),
+        constraints=[constraints[0]],
+        integrality=np.ones(offset),
+        bounds=Bounds(0, 1),
+    )
+    max_placed = int(round(-most.fun))
     if res.x is None:
-        return float("nan"), time.perf_counter() - start
-    return float(-res.fun / n_placed), time.perf_counter() - start
+        return float("nan"), seconds, max_placed
+    return float(-res.fun / n_placed), seconds, max_placed
 
 
 def max_weight_matching(edges_i, edges_j, weights, n):

@@ -173,7 +173,7 @@ def small(task):
     grouped = [np.array([index[i] for i in g.member_ids]) for g in groups]
     placed = int(sum(len(g) for g in grouped))
     q = mean_similarity(X, grouped)
-    q_opt, seconds = exact.optimal_grouping(members, X, placed, len(grouped))
+    q_opt, seconds, max_placed = exact.optimal_grouping(members, X, placed, len(grouped))
     arr = member_arrays(members)
     bound = (
         top_k_bound(
@@ -194,6 +194,7 @@ def small(task):
         "q_opt": q_opt,
         "bound": bound,
         "placed": placed,
+        "max_placed": max_placed,
         "n_groups": len(grouped),
         "exact_seconds": seconds,
     }

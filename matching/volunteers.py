@@ -70,7 +70,8 @@ def assign_volunteers(
     vectorizer = ProfileVectorizer().fit(members)
     rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
     everything = candidate_fits(members, opportunities, vectorizer, arr)
-    rows, cols, fit = _keep_best(*everything, len(members), CANDIDATES)
+    all_rows, all_cols, all_fit = everything
+    rows, cols, fit = _keep_best(all_rows, all_cols, all_fit, len(members), CANDIDATES)
     capacity = np.array([o.capacity for o in opportunities], dtype=np.float64)
     chosen = solve_transport(rows, cols, fit, len(members), capacity)
     rows, cols, fit = rows[chosen], cols[chosen], fit[chosen]

@@ -1,0 +1,194 @@
+"""Load benchmark: gunicorn on PostgreSQL with 100,000 members, driven by locust.
+
+In one run it measures a bare route (the ceiling), the member home page, the
+organizer member list and logins, each alone at the same concurrency, then a
+realistic mix for p50/p95/p99, errors and the workers' memory over time.
+
+    python -m bench.load [--members 100000] [--seconds 30] [--mix-minutes 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/kindred_load"
+
+
+def ensure_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if not exists.fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def app_env(url: str, port: int) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KINDRED_SECRET_KEY": "load-benchmark-secret-key-0123456789abcdef",
+        "KINDRED_BIND": f"127.0.0.1:{port}",
+        "KINDRED_MAIL_DELIVERY": '"worker"',
+        "KINDRED_RATELIMIT_ENABLED": "false",
+        "KINDRED_ACCESS_LOG": "/dev/null",
+        "KINDRED_LOG_LEVEL": "warning",
+        # Never recycle workers here: the memory figure must show any leak.
+        "KINDRED_MAX_REQUESTS": "0",
+    }
+    env.pop("FLASK_DEBUG", None)
+    return env
+
+
+def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "-c", "deploy/gunicorn.conf.py", "--workers", str(workers), "app:app"],
+        cwd=ROOT, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_locust(host: str, scenario: list[str], users: int, seconds: int, folder: Path,
+               members: int, sample=None) -> dict[str, dict[str, float]]:
+    prefix = folder / "-".join(scenario)
+    command = [
+        BIN / "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+        "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", host,
+        "--csv", str(prefix), "--only-summary", "--loglevel", "ERROR", *scenario,
+    ]
+    env = {**os.environ, "LOAD_MEMBERS": str(members)}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    while process.poll() is None:
+        if sample:
+            sample()
+        time.sleep(5 if sample else 0.5)
+    stats = {}
+    with open(f"{prefix}_stats.csv") as handle:
+        for row in csv.DictReader(handle):
+            def number(key: str) -> float:
+                value = row.get(key) or "0"
+                return float(value) if value != "N/A" else 0.0
+
+            stats[row["Name"]] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": number("Requests/s"),
+                "p50": number("50%"),
+                "p95": number("95%"),
+                "p99": number("99%"),
+            }
+    return stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--mix-minutes", type=float, default=5)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    url = args.database_url
+    ensure_database(url)
+    port = 8765
+    env = app_env(url, port)
+    subprocess.run([BIN / "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "bench.load_seed", "--members", str(args.members)],
+                   cwd=ROOT, env=env, check=True)
+    subprocess.run(["psql", url, "-qc", "ANALYZE"], check=True)
+
+    server = start_server(env, port, args.workers)
+    host = f"http://127.0.0.1:{port}"
+    results: dict[str, object] = {"members": args.members, "users": args.users,
+                                  "workers": args.workers, "seconds": args.seconds}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            alone = {}
+            for scenario, name in [
+                ("Hello", "hello"),
+                ("MemberHome", "member home"),
+                ("OrganizerMemberList", "organizer member list"),
+                ("Login", "login (setup)"),
+            ]:
+                stats = run_locust(host, [scenario], args.users, args.seconds, folder,
+                                   args.members)
+                alone[name] = stats[name]
+                print(f"{name:<24} {stats[name]['rps']:8.1f} req/s  "
+                      f"p50 {stats[name]['p50']:.0f} ms  p99 {stats[name]['p99']:.0f} ms  "
+                      f"errors {stats[name]['failures']}", flush=True)
+            results["alone"] = alone
+            memory: list[tuple[float, float]] = []
+            started = time.monotonic()
+
+            def sample() -> None:
+                total = sum(rss_mb(pid) for pid in worker_pids(server.pid))
+                memory.append((round(time.monotonic() - started), round(total, 1)))
+
+            mix = run_locust(host, ["Member", "Organizer"], args.users,
+                             int(args.mix_minutes * 60), folder, args.members, sample)
+            results["mix"] = mix
+            results["memory_mb"] = memory
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    hello = alone["hello"]["rps"]
+    print("\nThroughput alone, as a share of the bare route (same server, same run):")
+    print(f"  member home            {alone['member home']['rps'] / hello:.2f}x  (target >= 0.40)")
+    print(f"  organizer member list  {alone['organizer member list']['rps'] / hello:.2f}x"
+          "  (target >= 0.25)")
+    print(f"  login                  {alone['login (setup)']['rps'] / hello:.2f}x  (Argon2id)")
+    print(f"\nMix for {args.mix_minutes:g} min at {args.users} clients:")
+    print(f"  {'endpoint':<24} {'req/s':>8} {'p50':>6} {'p95':>6} {'p99':>6} {'errors':>7}")
+    for name, row in sorted(mix.items()):
+        print(f"  {name:<24} {row['rps']:8.1f} {row['p50']:6.0f} {row['p95']:6.0f} "
+              f"{row['p99']:6.0f} {row['failures']:7d}")
+    if memory:
+        first, last = memory[0][1], memory[-1][1]
+        peak = max(m for _, m in memory)
+        print(f"\nWorkers' resident memory: start {first:.0f} MB, end {last:.0f} MB, "
+              f"peak {peak:.0f} MB ({(last - first) / max(first, 1) * 100:+.1f}%)")
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "load.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
