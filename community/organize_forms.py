@@ -12,9 +12,15 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
-from community.form_rules import options, plain_text, single_line, strip_whitespace
+from community.form_rules import (
+    number_between,
+    options,
+    plain_text,
+    single_line,
+    strip_whitespace,
+)
 from community.models.users import ROLES
 from community.moderation import OUTCOMES
 from community.profile_choices import COMFORT_LEVELS, slot_name
@@ -38,7 +44,7 @@ class AreaForm(FlaskForm):
         places=5,
         validators=[
             InputRequired("Please give the latitude, a number from -90 to 90."),
-            NumberRange(-90, 90, "Latitude must be between -90 and 90."),
+            number_between(-90, 90, "Latitude must be between -90 and 90."),
         ],
         description="Degrees north, for example 51.4545.",
     )
@@ -47,7 +53,7 @@ class AreaForm(FlaskForm):
         places=5,
         validators=[
             InputRequired("Please give the longitude, a number from -180 to 180."),
-            NumberRange(-180, 180, "Longitude must be between -180 and 180."),
+            number_between(-180, 180, "Longitude must be between -180 and 180."),
         ],
         description="Degrees east (west is negative), e.g. -2.5879.",
     )
@@ -57,7 +63,7 @@ class AreaForm(FlaskForm):
         default=3,
         validators=[
             InputRequired("Please give a travel radius in kilometres."),
-            NumberRange(0.5, 50, "The travel radius must be between 0.5 and 50 km."),
+            number_between(0.5, 50, "The travel radius must be between 0.5 and 50 km."),
         ],
     )
 
@@ -137,7 +143,7 @@ class OpportunityForm(FlaskForm):
         "Capacity (volunteers)",
         validators=[
             InputRequired("Please say how many volunteers it can take."),
-            NumberRange(1, 500, "Capacity must be a whole number from 1 to 500."),
+            number_between(1, 500, "Capacity must be a whole number from 1 to 500."),
         ],
     )
     min_comfort = RadioField(
