@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, ValidationError
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, Optional
 
-from community.form_rules import options
+from community.form_rules import number_between, options
 from community.profile_forms import ChoiceList
 from community.rounds import KIND_LABELS
 
@@ -15,6 +15,9 @@ KIND_HINTS = {
     "walks": "Pairs (or threes) living close by, with a shared time and walking pace.",
     "volunteering": "Volunteers placed with open opportunities, never over capacity.",
 }
+
+
+SIZE = number_between(2, 12, "Please choose a size from 2 to 12.")
 
 
 class RoundSettingsForm(FlaskForm):
@@ -28,12 +31,12 @@ class RoundSettingsForm(FlaskForm):
     min_size = IntegerField(
         "Smallest group",
         default=4,
-        validators=[InputRequired("Please give the smallest group size."), NumberRange(2, 12)],
+        validators=[InputRequired("Please give the smallest group size."), SIZE],
     )
     max_size = IntegerField(
         "Largest group",
         default=6,
-        validators=[InputRequired("Please give the largest group size."), NumberRange(2, 12)],
+        validators=[InputRequired("Please give the largest group size."), SIZE],
     )
     week_start = DateField(
         "Week it is for",
@@ -43,7 +46,7 @@ class RoundSettingsForm(FlaskForm):
     random_state = IntegerField(
         "Shuffle number",
         default=0,
-        validators=[Optional(), NumberRange(0, 2**31 - 1)],
+        validators=[Optional(), number_between(0, 2**31 - 1, "Please use a whole number from 0.")],
         description="A different number gives a different, equally good proposal.",
     )
 
@@ -61,15 +64,18 @@ class NewRoundForm(RoundSettingsForm):
 
 
 class MoveForm(FlaskForm):
-    seat = IntegerField(validators=[InputRequired()])
+    seat = IntegerField(validators=[InputRequired(), number_between(1, 2**62, "Unknown member.")])
     target = IntegerField(
         "Move to group",
-        validators=[InputRequired("Please give the number of a group."), NumberRange(1, 100000)],
+        validators=[
+            InputRequired("Please give the number of a group."),
+            number_between(1, 100_000, "Please give the number of a group."),
+        ],
     )
 
 
 class RemoveForm(FlaskForm):
-    seat = IntegerField(validators=[InputRequired()])
+    seat = IntegerField(validators=[InputRequired(), number_between(1, 2**62, "Unknown member.")])
 
 
 class ConfirmForm(FlaskForm):

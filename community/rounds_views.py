@@ -30,6 +30,13 @@ def require_organizer():
         abort(403)
 
 
+def get_round(round_id: int) -> MatchRound:
+    """The round or a 404; an absurdly long number in the address is a 404 too."""
+    if round_id > 2**62:
+        abort(404)
+    return db.get_or_404(MatchRound, round_id)
+
+
 def with_areas(form):
     form.areas.choices = options((a.id, a.name) for a in active_areas())
     return form
@@ -95,7 +102,7 @@ def settings_form(round_: MatchRound) -> RoundSettingsForm:
 
 @bp.get("/<int:round_id>")
 def show(round_id: int):
-    round_ = db.get_or_404(MatchRound, round_id)
+    round_ = get_round(round_id)
     return render_round(round_)
 
 
@@ -119,7 +126,7 @@ def render_round(round_: MatchRound, settings: RoundSettingsForm | None = None, 
 
 @bp.get("/<int:round_id>/status")
 def status(round_id: int):
-    round_ = db.get_or_404(MatchRound, round_id)
+    round_ = get_round(round_id)
     return jsonify(
         id=round_.id,
         status=round_.status,
@@ -132,7 +139,7 @@ def status(round_id: int):
 
 @bp.post("/<int:round_id>/rerun")
 def rerun(round_id: int):
-    round_ = db.get_or_404(MatchRound, round_id)
+    round_ = get_round(round_id)
     form = with_areas(RoundSettingsForm())
     if not form.validate_on_submit():
         flash("Please check the settings below.", "error")
@@ -158,7 +165,7 @@ def rerun(round_id: int):
 
 @bp.post("/<int:round_id>/move")
 def move(round_id: int):
-    round_ = db.get_or_404(MatchRound, round_id)
+    round_ = get_round(round_id)
     form = MoveForm()
     if not form.validate_on_submit():
         flash("Please give the number of the group to move them to.", "error")
@@ -179,7 +186,7 @@ def move(round_id: int):
 
 @bp.post("/<int:round_id>/remove")
 def remove(round_id: int):
-    round_ = db.get_or_404(MatchRound, round_id)
+    round_ = get_round(round_id)
     form = RemoveForm()
     if not form.validate_on_submit():
         abort(400)
@@ -198,7 +205,7 @@ def remove(round_id: int):
 
 @bp.post("/<int:round_id>/approve")
 def approve(round_id: int):
-    round_ = db.get_or_404(MatchRound, round_id)
+    round_ = get_round(round_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -216,7 +223,7 @@ def approve(round_id: int):
 
 @bp.post("/<int:round_id>/remind")
 def remind(round_id: int):
-    round_ = db.get_or_404(MatchRound, round_id)
+    round_ = get_round(round_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if round_.status != "approved":
