@@ -6,7 +6,7 @@ without the role check; tests walk the whole URL map to make sure.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash
+from flask import Blueprint, abort, current_app, flash
 from flask_login import current_user
 
 from community.extensions import login_manager
@@ -29,9 +29,12 @@ def require_role(admin: bool):
     return check
 
 
-def navigation_counts() -> dict[str, int]:
-    """The open-report count beside "Reports" in the organizers' menu."""
-    return {"open_report_count": open_count()}
+def navigation_counts() -> dict[str, object]:
+    """The open-report count beside "Reports", and whether matching rounds are installed."""
+    return {
+        "open_report_count": open_count(),
+        "rounds_endpoint": "rounds.index" if "rounds.index" in current_app.view_functions else None,
+    }
 
 
 def organizer_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
