@@ -100,7 +100,6 @@ class InterestForm(FlaskForm):
             Length(max=60, message="Please keep the category under 60 characters."),
             single_line,
         ],
-        description="Pick an existing category or type a new one.",
     )
 
 
