@@ -281,3 +281,33 @@ def test_two_organizers_approving_at_once_queue_one_set(app, members):
     assert sum("8 invitations are on their way" in page for page in flashes) == 1
     assert sum("already approved" in page for page in flashes) == 1
     assert outbox_count(app) == 8
+
+
+def test_not_again_and_draining_feedback_keep_people_apart_and_mutual_again_is_preferred(
+    app, members
+):
+    from community.models import Feedback, FeedbackPerson
+
+    a, b, c, d, e = community(members, 5)
+    round_id = make_round(app, min_size=2, max_size=2)
+    with app.app_context():
+        round_ = db.session.get(MatchRound, round_id)
+        match = round_.matches[0]
+        mates = [s.user_id for s in match.members]
+        drained = Feedback(match_id=match.id, user_id=mates[0], feeling="draining")
+        kind = Feedback(match_id=match.id, user_id=e.id, feeling="nurturing")
+        kind.people = [
+            FeedbackPerson(about_user_id=a.id, again=False),
+            FeedbackPerson(about_user_id=b.id, again=True),
+        ]
+        back = Feedback(match_id=match.id, user_id=b.id, feeling="nurturing")
+        back.people = [FeedbackPerson(about_user_id=e.id, again=True)]
+        db.session.add_all([drained, kind, back])
+        db.session.commit()
+        avoid = rounds.avoid_pairs()
+        prefer = rounds.prefer_pairs()
+    assert rounds.ordered(mates[0], mates[1]) in avoid
+    assert rounds.ordered(e.id, a.id) in avoid
+    assert rounds.ordered(e.id, b.id) in prefer
+    assert rounds.ordered(e.id, a.id) not in prefer
+    assert c and d
