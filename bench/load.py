@@ -57,7 +57,8 @@ def app_env(url: str, port: int) -> dict[str, str]:
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [BIN / "gunicorn", "-c", "deploy/gunicorn.conf.py", "--workers", str(workers), "app:app"],
-        cwd=ROOT, env=env,
+        cwd=ROOT,
+        env=env,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -82,13 +83,35 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_locust(host: str, scenario: list[str], users: int, seconds: int, folder: Path,
-               members: int, sample=None) -> dict[str, dict[str, float]]:
+def run_locust(
+    host: str,
+    scenario: list[str],
+    users: int,
+    seconds: int,
+    folder: Path,
+    members: int,
+    sample=None,
+) -> dict[str, dict[str, float]]:
     prefix = folder / "-".join(scenario)
     command = [
-        BIN / "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-        "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", host,
-        "--csv", str(prefix), "--only-summary", "--loglevel", "ERROR", *scenario,
+        BIN / "locust",
+        "-f",
+        str(ROOT / "bench" / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(users),
+        "-r",
+        str(users),
+        "-t",
+        f"{seconds}s",
+        "--host",
+        host,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "ERROR",
+        *scenario,
     ]
     env = {**os.environ, "LOAD_MEMBERS": str(members)}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
@@ -99,6 +122,7 @@ def run_locust(host: str, scenario: list[str], users: int, seconds: int, folder:
     stats = {}
     with open(f"{prefix}_stats.csv") as handle:
         for row in csv.DictReader(handle):
+
             def number(key: str) -> float:
                 value = row.get(key) or "0"
                 return float(value) if value != "N/A" else 0.0
@@ -129,14 +153,22 @@ def main() -> None:
     port = 8765
     env = app_env(url, port)
     subprocess.run([BIN / "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, "-m", "bench.load_seed", "--members", str(args.members)],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "bench.load_seed", "--members", str(args.members)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     subprocess.run(["psql", url, "-qc", "ANALYZE"], check=True)
 
     server = start_server(env, port, args.workers)
     host = f"http://127.0.0.1:{port}"
-    results: dict[str, object] = {"members": args.members, "users": args.users,
-                                  "workers": args.workers, "seconds": args.seconds}
+    results: dict[str, object] = {
+        "members": args.members,
+        "users": args.users,
+        "workers": args.workers,
+        "seconds": args.seconds,
+    }
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -147,12 +179,14 @@ def main() -> None:
                 ("OrganizerMemberList", "organizer member list"),
                 ("Login", "login (setup)"),
             ]:
-                stats = run_locust(host, [scenario], args.users, args.seconds, folder,
-                                   args.members)
+                stats = run_locust(host, [scenario], args.users, args.seconds, folder, args.members)
                 alone[name] = stats[name]
-                print(f"{name:<24} {stats[name]['rps']:8.1f} req/s  "
-                      f"p50 {stats[name]['p50']:.0f} ms  p99 {stats[name]['p99']:.0f} ms  "
-                      f"errors {stats[name]['failures']}", flush=True)
+                print(
+                    f"{name:<24} {stats[name]['rps']:8.1f} req/s  "
+                    f"p50 {stats[name]['p50']:.0f} ms  p99 {stats[name]['p99']:.0f} ms  "
+                    f"errors {stats[name]['failures']}",
+                    flush=True,
+                )
             results["alone"] = alone
             memory: list[tuple[float, float]] = []
             started = time.monotonic()
@@ -161,8 +195,15 @@ def main() -> None:
                 total = sum(rss_mb(pid) for pid in worker_pids(server.pid))
                 memory.append((round(time.monotonic() - started), round(total, 1)))
 
-            mix = run_locust(host, ["Member", "Organizer"], args.users,
-                             int(args.mix_minutes * 60), folder, args.members, sample)
+            mix = run_locust(
+                host,
+                ["Member", "Organizer"],
+                args.users,
+                int(args.mix_minutes * 60),
+                folder,
+                args.members,
+                sample,
+            )
             results["mix"] = mix
             results["memory_mb"] = memory
     finally:
@@ -172,19 +213,25 @@ def main() -> None:
     hello = alone["hello"]["rps"]
     print("\nThroughput alone, as a share of the bare route (same server, same run):")
     print(f"  member home            {alone['member home']['rps'] / hello:.2f}x  (target >= 0.40)")
-    print(f"  organizer member list  {alone['organizer member list']['rps'] / hello:.2f}x"
-          "  (target >= 0.25)")
+    print(
+        f"  organizer member list  {alone['organizer member list']['rps'] / hello:.2f}x"
+        "  (target >= 0.25)"
+    )
     print(f"  login                  {alone['login (setup)']['rps'] / hello:.2f}x  (Argon2id)")
     print(f"\nMix for {args.mix_minutes:g} min at {args.users} clients:")
     print(f"  {'endpoint':<24} {'req/s':>8} {'p50':>6} {'p95':>6} {'p99':>6} {'errors':>7}")
     for name, row in sorted(mix.items()):
-        print(f"  {name:<24} {row['rps']:8.1f} {row['p50']:6.0f} {row['p95']:6.0f} "
-              f"{row['p99']:6.0f} {row['failures']:7d}")
+        print(
+            f"  {name:<24} {row['rps']:8.1f} {row['p50']:6.0f} {row['p95']:6.0f} "
+            f"{row['p99']:6.0f} {row['failures']:7d}"
+        )
     if memory:
         first, last = memory[0][1], memory[-1][1]
         peak = max(m for _, m in memory)
-        print(f"\nWorkers' resident memory: start {first:.0f} MB, end {last:.0f} MB, "
-              f"peak {peak:.0f} MB ({(last - first) / max(first, 1) * 100:+.1f}%)")
+        print(
+            f"\nWorkers' resident memory: start {first:.0f} MB, end {last:.0f} MB, "
+            f"peak {peak:.0f} MB ({(last - first) / max(first, 1) * 100:+.1f}%)"
+        )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "load.json").write_text(json.dumps(results, indent=2))

@@ -20,7 +20,7 @@ from community.models import Area, Interest, Profile, User, member_interests, ut
 from community.passwords import hash_password
 
 MEMBER_PASSWORD = "load-test-member-password"
-ORGANIZER_EMAIL = "organizer@load.kindred.local"
+ORGANIZER_EMAIL = "organizer@load.kindred.example"
 CHUNK = 5000
 
 
@@ -38,8 +38,13 @@ def seed(members: int, random_state: int = 11) -> None:
     now = utcnow()
     db.session.execute(
         insert(User).values(
-            email=ORGANIZER_EMAIL, display_name="Load organizer", password_hash=password_hash,
-            role="organizer", email_verified_at=now, created_at=now, active=True,
+            email=ORGANIZER_EMAIL,
+            display_name="Load organizer",
+            password_hash=password_hash,
+            role="organizer",
+            email_verified_at=now,
+            created_at=now,
+            active=True,
         )
     )
     with tqdm(total=members, desc="Members", unit="member") as bar:
@@ -47,7 +52,7 @@ def seed(members: int, random_state: int = 11) -> None:
             count = min(CHUNK, members - start)
             users = [
                 {
-                    "email": f"member{start + i + 1}@load.kindred.local",
+                    "email": f"member{start + i + 1}@load.kindred.example",
                     "display_name": f"Member {start + i + 1}",
                     "password_hash": password_hash,
                     "role": "member",

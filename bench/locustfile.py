@@ -14,7 +14,7 @@ from locust import FastHttpUser, between, constant, task
 
 MEMBERS = int(os.environ.get("LOAD_MEMBERS", "100000"))
 PASSWORD = "load-test-member-password"
-ORGANIZER = "organizer@load.kindred.local"
+ORGANIZER = "organizer@load.kindred.example"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 numbers = itertools.count(1)
 
@@ -43,7 +43,7 @@ class MemberHome(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        login(self, f"member{next(numbers) * 37 % MEMBERS + 1}@load.kindred.local")
+        login(self, f"member{next(numbers) * 37 % MEMBERS + 1}@load.kindred.example")
 
     @task
     def home(self) -> None:
@@ -70,7 +70,7 @@ class Login(FastHttpUser):
     @task
     def login(self) -> None:
         self.client.cookiejar.clear()
-        login(self, f"member{next(numbers) % MEMBERS + 1}@load.kindred.local")
+        login(self, f"member{next(numbers) % MEMBERS + 1}@load.kindred.example")
 
 
 class Member(FastHttpUser):
@@ -80,7 +80,7 @@ class Member(FastHttpUser):
     weight = 4
 
     def on_start(self) -> None:
-        login(self, f"member{next(numbers) * 53 % MEMBERS + 1}@load.kindred.local")
+        login(self, f"member{next(numbers) * 53 % MEMBERS + 1}@load.kindred.example")
 
     @task(5)
     def home(self) -> None:

@@ -13,6 +13,12 @@ def index():
     return render_template("pages/index.html")
 
 
+@bp.get("/healthz")
+def health():
+    """For load balancers and the load benchmark's ceiling: no database, no session."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 @bp.get("/privacy")
 def privacy():
     return render_template("pages/privacy.html")
