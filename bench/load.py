@@ -83,6 +83,11 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def number(row: dict[str, str], key: str) -> float:
+    value = row.get(key) or "0"
+    return float(value) if value != "N/A" else 0.0
+
+
 def run_locust(
     host: str,
     scenario: list[str],
@@ -122,18 +127,13 @@ def run_locust(
     stats = {}
     with open(f"{prefix}_stats.csv") as handle:
         for row in csv.DictReader(handle):
-
-            def number(key: str) -> float:
-                value = row.get(key) or "0"
-                return float(value) if value != "N/A" else 0.0
-
             stats[row["Name"]] = {
                 "requests": int(row["Request Count"]),
                 "failures": int(row["Failure Count"]),
-                "rps": number("Requests/s"),
-                "p50": number("50%"),
-                "p95": number("95%"),
-                "p99": number("99%"),
+                "rps": number(row, "Requests/s"),
+                "p50": number(row, "50%"),
+                "p95": number(row, "95%"),
+                "p99": number(row, "99%"),
             }
     return stats
 
