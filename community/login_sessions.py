@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from community.extensions import db
 from community.models import LoginSession, User, utcnow
@@ -40,16 +41,22 @@ def expired(row: LoginSession, now: datetime) -> bool:
 
 def resume_session(token: str) -> User | None:
     """The user behind a live session token; touches it so idle time restarts."""
-    row = db.session.get(LoginSession, token)
-    if row is None or row.revoked_at is not None:
+    # One query for the session, its member and their profile: every page needs all three.
+    found = db.session.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token == token)
+        .options(joinedload(User.profile))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None or not user.active:
         return None
     now = utcnow()
     if expired(row, now):
         row.revoked_at = now
         db.session.commit()
-        return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
         return None
     # Writing on every request would cost more than idle accuracy to the minute is worth.
     if now - as_aware(row.last_seen_at) > timedelta(seconds=60):
