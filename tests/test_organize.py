@@ -568,3 +568,25 @@ def test_member_search_treats_wildcards_as_letters(app, organizer, members):
         assert member_directory.search(MemberFilters(q="%")).total == 0
         assert member_directory.search(MemberFilters(q="_")).total == 0
         assert member_directory.search(MemberFilters(q="person")).total == 2
+
+
+@pytest.mark.parametrize("outcome", ["dismissed", "warned", "suspended"])
+def test_matching_rounds_keep_a_reported_pair_apart_and_leave_out_the_suspended(
+    app, members, outcome
+):
+    from community import rounds
+
+    reporter, reported = members.create(complete=True), members.create(complete=True)
+    report_id = open_report(app, reporter.id, reported.id)
+    with app.app_context():
+        actor = db.session.get(User, members.create(role="organizer").id)
+        moderation.handle_report(actor, db.session.get(Report, report_id), outcome)
+        db.session.commit()
+        # Remove the report itself: the block added on handling must be enough.
+        db.session.delete(db.session.get(Report, report_id))
+        db.session.commit()
+        assert rounds.ordered(reporter.id, reported.id) in rounds.avoid_pairs()
+        week = date.today() + timedelta(days=14)
+        eligible = {row[0] for row in db.session.execute(rounds.eligible_query("groups", [], week))}
+        assert reporter.id in eligible
+        assert (reported.id in eligible) is (outcome != "suspended")
