@@ -118,6 +118,9 @@ def optimal_assignment(rows, cols, fit, n_members, capacity, placement_weight=10
         [np.zeros(n_members), -np.round((fit + placement_weight) * scale), np.zeros(m)]
     ).astype(np.int64)
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    # Supplies mark the source and the sink; the max flow may fall short of them.
+    flow.set_node_supply(source, n_members)
+    flow.set_node_supply(sink, -n_members)
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")

@@ -85,19 +85,30 @@ def block_similarity(
     language, blocked); the diagonal is 0. ``ok`` is the pairwise
     feasibility (diagonal False).
     """
-    from .feasibility import languages_ok, within_reach  # local: avoid a cycle at import
-
-    len(idx)
     Xb = X[idx].astype(np.float64)
     S = Xb @ Xb.T
-    ii, jj = np.meshgrid(idx, idx, indexing="ij")
-    ok = (arr.slots[ii] & arr.slots[jj]) != 0
-    if arr.languages[idx].any():
-        ok &= languages_ok(arr, ii, jj)
+    # Broadcast a column against a row: no n x n index gathers.
+    slots = arr.slots[idx]
+    ok = (slots[:, None] & slots[None, :]) != 0
+    langs = arr.languages[idx]
+    if langs.any():
+        li, lj = langs[:, None], langs[None, :]
+        ok &= (li == 0) | (lj == 0) | ((li & lj) != 0)
     if in_person:
-        ok &= within_reach(arr, ii, jj)
+        lat, lon = arr.coords[idx, 0], arr.coords[idx, 1]
+        h = (
+            np.sin((lat[:, None] - lat[None, :]) / 2) ** 2
+            + np.cos(lat)[:, None]
+            * np.cos(lat)[None, :]
+            * np.sin((lon[:, None] - lon[None, :]) / 2) ** 2
+        )
+        # Compare the haversine term with the limit's, skipping arcsin on every pair.
+        reach = np.minimum(arr.max_km[idx][:, None], arr.max_km[idx][None, :])
+        limit = np.sin(np.minimum(reach / (2 * EARTH_RADIUS_KM), np.pi / 2)) ** 2
+        located = arr.has_location[idx]
+        ok &= (h <= limit * (1 + 1e-12)) & located[:, None] & located[None, :]
     if pace_rule:
-        pi, pj = arr.pace[ii], arr.pace[jj]
+        pi, pj = arr.pace[idx][:, None], arr.pace[idx][None, :]
         ok &= (pi < 0) | (pj < 0) | (np.abs(pi - pj) <= 1)
     np.fill_diagonal(ok, False)
     n_all = len(arr.ids)
@@ -115,7 +126,6 @@ def block_similarity(
             S[b, a] += prefer_bonus
     S[~ok] = penalty
     np.fill_diagonal(S, 0.0)
-    del ii, jj
     return S, ok
 
 

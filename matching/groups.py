@@ -22,8 +22,8 @@ from .feasibility import (
     pair_ok,
 )
 from .localsearch import PENALTY, greedy_groups, improve_groups, objective, slot_matrix
-from .members import Member
-from .quality import mean_similarity, member_scores, quality, top_k_bound
+from .members import Member, slot_label
+from .quality import mean_similarity, quality, top_k_bound
 from .reasons import match_reason, slots_phrase
 from .results import GroupingResult, Match, Unplaced
 from .vectorize import ProfileVectorizer
@@ -34,6 +34,7 @@ SMALL_BLOCK = 60
 SMALL_RESTARTS = 16
 SMALL_KICKS = 200
 SMALL_PATIENCE = 40
+RETRY_BLOCK = 200
 
 
 def group_members(
@@ -131,13 +132,11 @@ def group_members(
         pair_left_parts.append(rest)
     pair_left = np.concatenate(pair_left_parts)
 
-    matches = [
-        _to_match(members, arr, X, g, f, "group", rarity, interest_names)
-        for g, f in zip(groups, formats, strict=False)
-    ] + [
-        _to_match(members, arr, X, p, f, "pair" if len(p) == 2 else "trio", rarity, interest_names)
-        for p, f in zip(pair_matches, pair_formats, strict=False)
-    ]
+    matches = build_matches(
+        members, arr, X, groups, formats, rarity, interest_names, groups=True
+    ) + build_matches(
+        members, arr, X, pair_matches, pair_formats, rarity, interest_names, groups=False
+    )
     group_finder = PartnerFinder(arr, grouped, avoid_keys)
     pair_finder = PartnerFinder(arr, pairs_only, avoid_keys)
     unplaced = [
@@ -194,7 +193,7 @@ class _GroupSolver:
             out += feature_blocks(features, region, self.block_size, self.rng)
         return out
 
-    def solve_block(self, idx: np.ndarray, in_person: bool) -> np.ndarray:
+    def solve_block(self, idx: np.ndarray, in_person: bool, thorough: bool = False) -> np.ndarray:
         """Labels for the block members (-1 = not grouped)."""
         S, ok = block_similarity(
             self.X, self.arr, idx, self.avoid_keys, self.prefer_keys, in_person=in_person
@@ -205,7 +204,7 @@ class _GroupSolver:
         lab = greedy_groups(S, ok, masks, shy, target=self.target, rng=self.rng, **kw)
         lab = improve_groups(S, lab, masks, shy, **kw)
         # Small instances are cheap: restart from shuffled seeds and keep the best.
-        restarts = SMALL_RESTARTS if len(idx) <= SMALL_BLOCK else 0
+        restarts = SMALL_RESTARTS if thorough else 0
         best = ((lab < 0).sum(), -objective(S, lab))
         for _ in range(restarts):
             trial = greedy_groups(
@@ -245,7 +244,7 @@ class _GroupSolver:
                 lab, best, stale = trial, key, 0
         # Someone left out who has enough compatible people in the block may
         # fit if the groups are rebuilt around them: retry seeding them first.
-        for _ in range(2):
+        for _ in range(2 if len(idx) <= RETRY_BLOCK else 0):
             fixable = np.flatnonzero((lab < 0) & (ok.sum(axis=1) >= self.min_size - 1))
             if len(fixable) == 0:
                 break
@@ -262,8 +261,10 @@ class _GroupSolver:
     def solve_pool(self, idx: np.ndarray, in_person: bool) -> tuple[list[np.ndarray], np.ndarray]:
         groups: list[np.ndarray] = []
         left: list[np.ndarray] = []
+        # A whole community this small gets restarts and kicks (near-exact, still fast).
+        thorough = len(idx) <= SMALL_BLOCK
         for block in self.blocks(idx, in_person):
-            lab = self.solve_block(block, in_person)
+            lab = self.solve_block(block, in_person, thorough)
             groups += _split_labels(block, lab)
             left.append(block[lab < 0])
         rest = np.concatenate(left) if left else np.zeros(0, dtype=np.int64)
@@ -384,33 +385,53 @@ def _split_labels(block: np.ndarray, lab: np.ndarray) -> list[np.ndarray]:
     return [block[part] for part in np.split(order, cuts)] if len(order) else []
 
 
-def _to_match(members, arr, X, idx, fmt, kind, rarity, interest_names) -> Match:
-    mask = np.bitwise_and.reduce(arr.slots[idx])
-    slot = first_slot(int(mask))
-    score = float(member_scores(X, [idx]).mean())
-    distance = None
-    if fmt == "in_person":
-        a, b = np.meshgrid(idx, idx, indexing="ij")
-        distance = float(haversine_km(arr.coords[a], arr.coords[b]).max())
-    group = [members[i] for i in idx]
-    reason = match_reason(
-        group, slot, fmt, distance_km=distance, rarity=rarity, interest_names=interest_names
-    )
-    return Match(
-        kind=kind,
-        member_ids=tuple(arr.ids[i] for i in idx),
-        slot=slot,
-        slot_label=_label(slot),
-        format=fmt,
-        score=round(score, 6),
-        reason=reason,
-    )
+def build_matches(
+    members, arr, X, found, formats, rarity, interest_names, *, groups: bool, chunk: int = 4096
+) -> list[Match]:
+    """Matches with scores, shared slot, spread and reason, vectorised over all groups.
 
-
-def _label(slot: int) -> str:
-    from .members import slot_label
-
-    return slot_label(slot)
+    ``groups`` False makes pairs and trios (kinds "pair" and "trio").
+    """
+    out: list[Match] = []
+    for start in range(0, len(found), chunk):
+        part = found[start : start + chunk]
+        width = max(len(g) for g in part)
+        table = np.full((len(part), width), -1, dtype=np.int64)
+        for r, g in enumerate(part):
+            table[r, : len(g)] = g
+        real = table >= 0
+        safe = np.where(real, table, table[:, :1])
+        size = real.sum(axis=1)
+        Xt = np.where(real[..., None], X[safe], 0).astype(np.float64)
+        sums = Xt.sum(axis=1)
+        own = np.einsum("mwd,md->mw", Xt, sums) - np.einsum("mwd,mwd->mw", Xt, Xt)
+        score = np.where(real, own, 0).sum(axis=1) / (size * (size - 1))
+        masks = np.bitwise_and.reduce(np.where(real, arr.slots[safe], -1), axis=1)
+        c = arr.coords[safe]
+        spread = haversine_km(c[:, :, None, :], c[:, None, :, :]).max(axis=(1, 2))
+        for r, g in enumerate(part):
+            fmt = formats[start + r]
+            slot = first_slot(int(masks[r]))
+            reason = match_reason(
+                [members[i] for i in g],
+                slot,
+                fmt,
+                distance_km=float(spread[r]) if fmt == "in_person" else None,
+                rarity=rarity,
+                interest_names=interest_names,
+            )
+            out.append(
+                Match(
+                    kind="group" if groups else ("pair" if len(g) == 2 else "trio"),
+                    member_ids=tuple(arr.ids[i] for i in g),
+                    slot=slot,
+                    slot_label=slot_label(slot),
+                    format=fmt,
+                    score=round(float(score[r]), 6),
+                    reason=reason,
+                )
+            )
+    return out
 
 
 class PartnerFinder:

@@ -52,8 +52,10 @@ def match_reason(
     k = len(members)
     everyone = "You both" if k == 2 else "You all"
     counts = Counter(i for m in members for i in m.interests)
-    shared_all = [i for i in _ranked_interests(counts, rarity) if counts[i] == k]
-    shared_some = [i for i in _ranked_interests(counts, rarity) if 2 <= counts[i] < k]
+    shared = Counter({i: c for i, c in counts.items() if c >= 2})
+    ranked = _ranked_interests(shared, rarity)
+    shared_all = [i for i in ranked if shared[i] == k]
+    shared_some = [i for i in ranked if shared[i] < k]
     clauses: list[str] = []
     if shared_all:
         names = [interest_name(i, interest_names) for i in shared_all[:max_interests]]

@@ -6,7 +6,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from sklearn.neighbors import BallTree
 
 from .feasibility import (
@@ -18,7 +18,6 @@ from .feasibility import (
     member_arrays,
     pair_keys,
     pairs_in,
-    popcount,
     slot_mask,
 )
 from .members import Member, Opportunity, slot_label
@@ -28,7 +27,7 @@ from .results import AssignmentResult, Match, Unplaced
 from .vectorize import ProfileVectorizer
 
 Pairs = Iterable[tuple[Hashable, Hashable]]
-CANDIDATES = 25
+CANDIDATES = 10
 PLACEMENT_WEIGHT = 10.0  # placing one more person outweighs any fit it may cost others
 
 
@@ -48,9 +47,8 @@ def assign_volunteers(
     (in-person opportunities need a member who meets in person and lives
     within ``max_km``), capacities respected, no ``avoid`` pair placed at the
     same opportunity. Each volunteer keeps their best ``CANDIDATES``
-    opportunities; the transportation problem on those edges is solved
-    exactly as a linear program (HiGHS; its constraint matrix is totally
-    unimodular so the optimum is integral). ``random_state`` is accepted for
+    opportunities; the assignment on those edges is then solved exactly
+    (see :func:`solve_transport`). ``random_state`` is accepted for
     a uniform API; the result does not depend on it.
     """
     members = list(members)
@@ -111,8 +109,9 @@ def assign_volunteers(
         )
     placed = np.zeros(len(members), dtype=bool)
     placed[rows] = True
+    opp_arrays = _OpportunityArrays(opportunities)
     unplaced = [
-        Unplaced(arr.ids[i], _left_reason(members[i], opportunities, bumped, i))
+        Unplaced(arr.ids[i], _left_reason(members[i], opp_arrays, bumped, i))
         for i in np.flatnonzero(~placed)
     ]
     best = np.zeros(len(members))
@@ -161,8 +160,14 @@ def candidate_fits(members, opportunities, vectorizer, arr=None):
     keep = (shared != 0) & (arr.comfort[rows] >= min_comfort[cols])
     keep &= np.array([o.capacity for o in opportunities])[cols] > 0
     rows, cols, shared = rows[keep], cols[keep], shared[keep]
-    interest = np.einsum("ij,ij->i", member_vec[rows], opp_vec[cols]) if k else np.zeros(len(rows))
-    breadth = np.minimum(popcount(shared), 2) / 2.0
+    interest = np.zeros(len(rows))
+    if k and len(rows):
+        # One dense product (members x opportunities, float32) beats gathering per edge.
+        dense = member_vec.astype(np.float32) @ opp_vec.astype(np.float32).T
+        interest = dense[rows, cols].astype(np.float64)
+        del dense
+    # Two or more shared slots give room to reschedule: full marks; one gives half.
+    breadth = np.where((shared & (shared - 1)) != 0, 1.0, 0.5)
     closeness = np.full(len(rows), 0.5)
     near = ~online[cols]
     if near.any():
@@ -199,21 +204,37 @@ def _keep_best(rows, cols, fit, n, k):
 
 
 def solve_transport(rows, cols, fit, n_members, capacity) -> np.ndarray:
-    """Boolean mask of the chosen edges: max placements first, then max total fit."""
+    """Boolean mask of the chosen edges: most placements first, then most total fit.
+
+    Each opportunity's places become identical columns, and each member gets
+    a private "not placed" column costing ``PLACEMENT_WEIGHT`` more than any
+    real place; scipy's sparse Jonker-Volgenant (LAPJVsp) then finds the
+    exact minimum-cost full matching of the members on these edges.
+    """
     if len(rows) == 0:
         return np.zeros(0, dtype=bool)
-    e = len(rows)
-    a_ub = sparse.vstack(
-        [
-            sparse.csr_matrix((np.ones(e), (rows, np.arange(e))), shape=(n_members, e)),
-            sparse.csr_matrix((np.ones(e), (cols, np.arange(e))), shape=(len(capacity), e)),
-        ]
-    ).tocsr()
-    b_ub = np.concatenate([np.ones(n_members), capacity])
-    res = linprog(-(fit + PLACEMENT_WEIGHT), A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs-ds")
-    if res.status != 0:
-        raise RuntimeError(f"assignment solver failed: {res.message}")
-    return res.x > 0.5
+    cap = np.asarray(capacity, dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(cap)])
+    places = int(first[-1])
+    reps = cap[cols]
+    edge_of = np.repeat(np.arange(len(rows)), reps)
+    offset = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+    er = np.concatenate([rows[edge_of], np.arange(n_members)])
+    ec = np.concatenate([first[cols][edge_of] + offset, places + np.arange(n_members)])
+    # Costs must be positive (zeros would read as missing edges): 1..2 for places.
+    ew = np.concatenate([2.0 - fit[edge_of], np.full(n_members, 2.0 + PLACEMENT_WEIGHT)])
+    graph = sparse.csr_matrix((ew, (er, ec)), shape=(n_members, places + n_members))
+    member, column = min_weight_full_bipartite_matching(graph)
+    chosen = np.zeros(len(rows), dtype=bool)
+    real = column < places
+    member, column = member[real], column[real]
+    opp = np.searchsorted(first, column, side="right") - 1
+    # Map (member, opportunity) back to the candidate edge.
+    key = rows.astype(np.int64) * (len(cap) + 1) + cols
+    order = np.argsort(key)
+    pos = order[np.searchsorted(key[order], member.astype(np.int64) * (len(cap) + 1) + opp)]
+    chosen[pos] = True
+    return chosen
 
 
 def _separate_avoided(rows, cols, fit, avoid_keys, n, candidates, capacity):
@@ -261,31 +282,36 @@ def _separate_avoided(rows, cols, fit, avoid_keys, n, candidates, capacity):
     return rows, cols, fit, bumped
 
 
-def _left_reason(member: Member, opportunities, bumped, i) -> str:
+class _OpportunityArrays:
+    """Opportunity columns for explaining why a volunteer was not placed."""
+
+    def __init__(self, opportunities):
+        self.min_comfort = np.array([o.min_comfort for o in opportunities])
+        self.slots = np.array([slot_mask(o.slots) for o in opportunities], dtype=np.int64)
+        self.online = np.array([o.location is None for o in opportunities])
+        self.coords = np.radians([o.location or (0.0, 0.0) for o in opportunities])
+
+
+def _left_reason(member: Member, opps: _OpportunityArrays, bumped, i) -> str:
     if i in bumped:
         return "the only places that fitted were shared with someone they asked not to meet"
     if not member.slots:
         return "gave no available times"
-    comfortable = [o for o in opportunities if member.comfort >= o.min_comfort]
-    if not comfortable:
+    comfortable = opps.min_comfort <= member.comfort
+    if not comfortable.any():
         return "every opportunity asks for more social confidence for now"
-    timed = [o for o in comfortable if member.slots & o.slots]
-    if not timed:
+    timed = comfortable & ((opps.slots & slot_mask(member.slots)) != 0)
+    if not timed.any():
         return f"no opportunity runs in {slots_phrase(member.slots)}"
     if member.format == "online":
-        fitting = [o for o in timed if o.location is None]
+        fitting = timed & opps.online
         where = "online"
     else:
-        fitting = []
-        for o in timed:
-            if o.location is None:
-                if member.format != "in_person":
-                    fitting.append(o)
-            elif member.location is not None:
-                d = haversine_km(np.radians(member.location), np.radians(o.location))
-                if d <= member.max_km:
-                    fitting.append(o)
+        fitting = timed & opps.online & (member.format != "in_person")
+        if member.location is not None:
+            d = haversine_km(np.radians(member.location)[None, :], opps.coords)
+            fitting |= timed & ~opps.online & (d <= member.max_km)
         where = f"within {member.max_km:g} km"
-    if not fitting:
+    if not fitting.any():
         return f"no opportunity {where} runs in {slots_phrase(member.slots)}"
     return f"every opportunity {where} that fits their times was full"

@@ -62,8 +62,19 @@ def pair_walkers(
     found, left = pair_pool(
         X, arr, walkers, avoid_keys, prefer_keys, in_person=True, pace_rule=True, rng=rng
     )
+    from .groups import build_matches  # local: groups imports this module
+
     matches = tuple(
-        walk_match(members, arr, X, p, "in_person", rarity, interest_names) for p in found
+        build_matches(
+            members,
+            arr,
+            X,
+            found,
+            ["in_person"] * len(found),
+            rarity,
+            interest_names,
+            groups=False,
+        )
     )
     unplaced = [
         Unplaced(
