@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from community import profiles
 from community.accounts import external_url, find_by_email, normalise_email
@@ -53,7 +54,18 @@ def export_member_data(user: User) -> dict[str, Any]:
     memberships = db.session.execute(
         select(MatchMember, Match).join(Match).where(MatchMember.user_id == user.id)
     ).all()
-    feedback = db.session.execute(select(Feedback).where(Feedback.user_id == user.id)).scalars()
+    match_ids = [match.id for _member, match in memberships]
+    # One query for every match's size, not one per match.
+    sizes = dict(
+        db.session.execute(
+            select(MatchMember.match_id, func.count())
+            .where(MatchMember.match_id.in_(match_ids))
+            .group_by(MatchMember.match_id)
+        ).all()
+    )
+    feedback = db.session.execute(
+        select(Feedback).where(Feedback.user_id == user.id).options(selectinload(Feedback.people))
+    ).scalars()
     return {
         "account": {
             "display_name": user.display_name,
@@ -97,7 +109,7 @@ def export_member_data(user: User) -> dict[str, Any]:
                 "format": match.format,
                 "your_response": member.status,
                 "responded": iso(member.responded_at),
-                "people_in_match": len(match.members),
+                "people_in_match": sizes.get(match.id, 0),
                 "reason": match.reason,
             }
             for member, match in memberships
