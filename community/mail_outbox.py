@@ -175,7 +175,8 @@ def send_pending_mail(
             if not rows:
                 break
             counts["due"] += len(rows)
-            deliver_batch(connection, rows, counts, progress)
+            if not deliver_batch(connection, rows, counts, progress):
+                break  # the server is down or went away: the rest waits for the next drain
     return {key: counts[key] for key in OUTCOMES}
 
 
@@ -249,8 +250,11 @@ def deliver_batch(
     rows: Sequence[Row],
     counts: Counter[str],
     progress: Callable[[int], None] | None = None,
-) -> None:
-    """Send claimed rows over one SMTP connection, committing each outcome at once."""
+) -> bool:
+    """Send claimed rows over one SMTP connection, committing each outcome at once.
+
+    Returns False when the connection failed (the rest of the batch is deferred).
+    """
     # Rows not started within half the lease are handed back, so a slow batch never
     # overlaps with the sweep giving its rows to another sender.
     deadline = time.monotonic() + current_app.config["MAIL_LEASE_SECONDS"] / 2
@@ -286,6 +290,8 @@ def deliver_batch(
             if progress:
                 progress(1)
         connection.commit()
+        return False
+    return True
 
 
 def bounced_addresses(connection: DatabaseConnection, rows: Sequence[Row]) -> set[str]:

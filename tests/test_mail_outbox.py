@@ -345,3 +345,12 @@ def test_the_demo_sender_delivers_in_the_background_without_being_asked(
     finally:
         sender.stop()
     assert len(mail_sink.to(member.email)) == 1
+
+
+def test_a_server_that_is_down_ends_the_drain_after_one_batch(make_app, members):
+    app = make_app(MAIL_PORT=free_port(), MAIL_DELIVERY="worker", MAIL_BATCH_SIZE=4)
+    invite(app, [members.create() for _ in range(10)])
+    result = drain(app)
+    assert result["due"] == result["retrying"] == 4
+    statuses = Counter((row.status, row.attempts) for row in outbox_rows(app))
+    assert statuses == {("pending", 1): 4, ("pending", 0): 6}
