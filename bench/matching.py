@@ -24,7 +24,7 @@ FULL = {
     "peer_sizes": [1_000, 10_000, 20_000],
     "big": 100_000,
     "walks": 100_000,
-    "walk_patch": 800,
+    "walk_patch": 400,
     "volunteers": (20_000, 1_000),
     "small": [(n, seed) for n in (16, 20, 24) for seed in (1, 2, 3, 4)],
 }
@@ -32,7 +32,7 @@ QUICK = {
     "peer_sizes": [1_000, 5_000],
     "big": 20_000,
     "walks": 20_000,
-    "walk_patch": 500,
+    "walk_patch": 300,
     "volunteers": (5_000, 250),
     "small": [(n, seed) for n in (16, 24) for seed in (1, 2)],
 }

@@ -26,7 +26,7 @@ from .results import Match, PairingResult, Unplaced
 from .vectorize import ProfileVectorizer
 
 Pairs = Iterable[tuple[Hashable, Hashable]]
-PAIR_BLOCK = 800
+PAIR_BLOCK = 400
 
 
 def pair_walkers(
