@@ -136,12 +136,30 @@ def eligible_query(kind: str, area_ids: Iterable[int], week_start: date):
             Profile.availability_mask > 0,
             or_(Profile.paused_until.is_(None), Profile.paused_until <= week_start),
             WANTS[kind].is_(True),
+            User.id.not_in(already_matched(kind, week_start)),
         )
         .order_by(User.id)
     )
     if area_ids:
         query = query.where(Profile.area_id.in_(area_ids))
     return query
+
+
+def already_matched(kind: str, week_start: date):
+    """Members holding a seat in an approved round of the same kind and week:
+    a second round that week must not invite them twice."""
+    return (
+        select(MatchMember.user_id)
+        .join(Match, Match.id == MatchMember.match_id)
+        .join(MatchRound, MatchRound.id == Match.round_id)
+        .where(
+            MatchRound.kind == kind,
+            MatchRound.week_start == week_start,
+            MatchRound.status == "approved",
+            MatchMember.status.in_(("invited", "accepted")),
+            MatchMember.user_id.is_not(None),
+        )
+    )
 
 
 def count_eligible(kind: str, area_ids: Iterable[int], week_start: date) -> int:

@@ -15,7 +15,14 @@ from community.mail_outbox import send_pending_mail
 from community.models import Match, MatchMember, MatchRound, OutboxMessage, User, utcnow
 from tests.conftest import csrf_token, links_in, login, path_of, submit
 from tests.factories import PASSWORD
-from tests.round_helpers import approve, community, make_round, opportunity, organizer
+from tests.round_helpers import (
+    approve,
+    community,
+    future_monday,
+    make_round,
+    opportunity,
+    organizer,
+)
 
 HTTPS = {"PUBLIC_URL": "https://kindred.example"}
 
@@ -247,7 +254,7 @@ def test_unsubscribing_from_the_page_and_by_one_click(make_app, members, mail_si
     with app.app_context():
         gone = {u.id for u in db.session.execute(select(User)).scalars() if u.unsubscribed_at}
     assert gone == {people[0].id, people[1].id}
-    round_id = make_round(app)
+    round_id = make_round(app, week_start=future_monday() + timedelta(days=7))
     with app.app_context():
         round_ = db.session.get(MatchRound, round_id)
         assert round_.quality["eligible"] == 6

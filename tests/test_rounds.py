@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -311,3 +312,17 @@ def test_not_again_and_draining_feedback_keep_people_apart_and_mutual_again_is_p
     assert rounds.ordered(e.id, b.id) in prefer
     assert rounds.ordered(e.id, a.id) not in prefer
     assert c and d
+
+
+def test_a_second_round_for_the_same_week_leaves_out_those_already_invited(app, members):
+    community(members, 8)
+    boss = organizer(members)
+    week = future_monday()
+    first = make_round(app, week_start=week)
+    with app.test_request_context():
+        approve(app, first, boss.id)
+    second = make_round(app, week_start=week)
+    later = make_round(app, week_start=week + timedelta(days=7))
+    with app.app_context():
+        assert db.session.get(MatchRound, second).quality["eligible"] == 0
+        assert db.session.get(MatchRound, later).quality["eligible"] == 8
