@@ -73,9 +73,14 @@ def assign_volunteers(
     capacity = np.array([o.capacity for o in opportunities], dtype=np.float64)
     chosen = solve_transport(rows, cols, fit, len(members), capacity)
     rows, cols, fit = rows[chosen], cols[chosen], fit[chosen]
+    avoid_keys = pair_keys(avoid, arr.index)
     rows, cols, fit, bumped = _separate_avoided(
-        rows, cols, fit, pair_keys(avoid, arr.index), len(members), everything, capacity
+        rows, cols, fit, avoid_keys, len(members), everything, capacity
     )
+    rows, cols, fit = _fill_spare_places(
+        rows, cols, fit, avoid_keys, len(members), everything, capacity
+    )
+    bumped -= set(rows.tolist())
 
     opp_slots = np.array([slot_mask(o.slots) for o in opportunities], dtype=np.int64)
     opp_coords = np.radians([o.location or (0.0, 0.0) for o in opportunities])
@@ -275,11 +280,70 @@ def _separate_avoided(rows, cols, fit, avoid_keys, n, candidates, capacity):
             extra_cols.append(j)
             extra_fit.append(c_fit[e])
             break
+    # Seats freed by a bump go to anyone else who fits there, best fit first.
+    placed = set(rows[keep].tolist()) | set(extra_rows)
+    freed = {int(cols[e]) for e in np.flatnonzero(~keep)}
+    for j in sorted(freed):
+        edges = np.flatnonzero(c_cols == j)
+        for e in edges[np.argsort(-c_fit[edges], kind="stable")]:
+            if load[j] >= capacity[j]:
+                break
+            i = int(c_rows[e])
+            if i in placed:
+                continue
+            others = np.array(seated_at.get(j, []), dtype=np.int64)
+            if len(others) and pairs_in(avoid_keys, np.full(len(others), i), others, n).any():
+                continue
+            load[j] += 1
+            seated_at.setdefault(j, []).append(i)
+            placed.add(i)
+            extra_rows.append(i)
+            extra_cols.append(j)
+            extra_fit.append(c_fit[e])
     bumped -= set(extra_rows)
     rows = np.concatenate([rows[keep], np.array(extra_rows, dtype=np.int64)])
     cols = np.concatenate([cols[keep], np.array(extra_cols, dtype=np.int64)])
     fit = np.concatenate([fit[keep], np.array(extra_fit, dtype=np.float64)])
     return rows, cols, fit, bumped
+
+
+def _fill_spare_places(rows, cols, fit, avoid_keys, n, candidates, capacity):
+    """Seat anyone still unplaced at a fitting opportunity with room, best fit first.
+
+    The exact solve only sees each member's best ``CANDIDATES`` opportunities;
+    this pass makes sure nobody is left out while any opportunity that fits
+    them has a free place.
+    """
+    c_rows, c_cols, c_fit = candidates
+    load = np.bincount(cols, minlength=len(capacity)).astype(np.int64)
+    placed = np.zeros(n, dtype=bool)
+    placed[rows] = True
+    open_edges = np.flatnonzero(~placed[c_rows] & (load[c_cols] < capacity[c_cols]))
+    if len(open_edges) == 0:
+        return rows, cols, fit
+    seated: dict[int, list[int]] = {}
+    if len(avoid_keys):
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            seated.setdefault(j, []).append(i)
+    extra = []
+    for e in open_edges[np.argsort(-c_fit[open_edges], kind="stable")]:
+        i, j = int(c_rows[e]), int(c_cols[e])
+        if placed[i] or load[j] >= capacity[j]:
+            continue
+        if len(avoid_keys):
+            others = np.array(seated.get(j, []), dtype=np.int64)
+            if len(others) and pairs_in(avoid_keys, np.full(len(others), i), others, n).any():
+                continue
+            seated.setdefault(j, []).append(i)
+        placed[i] = True
+        load[j] += 1
+        extra.append(e)
+    extra_idx = np.array(extra, dtype=np.int64)
+    return (
+        np.concatenate([rows, c_rows[extra_idx]]),
+        np.concatenate([cols, c_cols[extra_idx]]),
+        np.concatenate([fit, c_fit[extra_idx]]),
+    )
 
 
 class _OpportunityArrays:
