@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from sklearn.neighbors import BallTree
 
+from .auction import auction
 from .feasibility import (
     EARTH_RADIUS_KM,
     IN_PERSON,
@@ -27,7 +26,8 @@ from .results import AssignmentResult, Match, Unplaced
 from .vectorize import ProfileVectorizer
 
 Pairs = Iterable[tuple[Hashable, Hashable]]
-CANDIDATES = 10
+CANDIDATES = 30
+AUCTION_EPS = 5e-4  # total fit within n * eps of the optimum on the candidate edges
 PLACEMENT_WEIGHT = 10.0  # placing one more person outweighs any fit it may cost others
 
 
@@ -47,8 +47,9 @@ def assign_volunteers(
     (in-person opportunities need a member who meets in person and lives
     within ``max_km``), capacities respected, no ``avoid`` pair placed at the
     same opportunity. Each volunteer keeps their best ``CANDIDATES``
-    opportunities; the assignment on those edges is then solved exactly
-    (see :func:`solve_transport`). ``random_state`` is accepted for
+    opportunities; the assignment on those edges is solved by an auction to
+    within ``n * AUCTION_EPS`` of the optimum (see :func:`solve_transport`),
+    then any place still free goes to whoever still fits it. ``random_state`` is accepted for
     a uniform API; the result does not depend on it.
     """
     members = list(members)
@@ -211,35 +212,28 @@ def _keep_best(rows, cols, fit, n, k):
 def solve_transport(rows, cols, fit, n_members, capacity) -> np.ndarray:
     """Boolean mask of the chosen edges: most placements first, then most total fit.
 
-    Each opportunity's places become identical columns, and each member gets
-    a private "not placed" column costing ``PLACEMENT_WEIGHT`` more than any
-    real place; scipy's sparse Jonker-Volgenant (LAPJVsp) then finds the
-    exact minimum-cost full matching of the members on these edges.
+    Runs the vectorised auction (:mod:`matching.auction`) on each member's
+    candidate edges, with value ``fit + PLACEMENT_WEIGHT`` so that placing
+    one more person always beats a better fit for someone else.
+    ``rows`` must be sorted (as :func:`_keep_best` returns them).
     """
     if len(rows) == 0:
         return np.zeros(0, dtype=bool)
-    cap = np.asarray(capacity, dtype=np.int64)
-    first = np.concatenate([[0], np.cumsum(cap)])
-    places = int(first[-1])
-    reps = cap[cols]
-    edge_of = np.repeat(np.arange(len(rows)), reps)
-    offset = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
-    er = np.concatenate([rows[edge_of], np.arange(n_members)])
-    ec = np.concatenate([first[cols][edge_of] + offset, places + np.arange(n_members)])
-    # Costs must be positive (zeros would read as missing edges): 1..2 for places.
-    ew = np.concatenate([2.0 - fit[edge_of], np.full(n_members, 2.0 + PLACEMENT_WEIGHT)])
-    graph = sparse.csr_matrix((ew, (er, ec)), shape=(n_members, places + n_members))
-    member, column = min_weight_full_bipartite_matching(graph)
-    chosen = np.zeros(len(rows), dtype=bool)
-    real = column < places
-    member, column = member[real], column[real]
-    opp = np.searchsorted(first, column, side="right") - 1
-    # Map (member, opportunity) back to the candidate edge.
-    key = rows.astype(np.int64) * (len(cap) + 1) + cols
-    order = np.argsort(key)
-    pos = order[np.searchsorted(key[order], member.astype(np.int64) * (len(cap) + 1) + opp)]
-    chosen[pos] = True
-    return chosen
+    start = np.searchsorted(rows, np.arange(n_members))
+    rank = np.arange(len(rows)) - start[rows]
+    width = int(rank.max()) + 1
+    cand = np.full((n_members, width), -1, dtype=np.int64)
+    value = np.zeros((n_members, width))
+    cand[rows, rank] = cols
+    value[rows, rank] = fit + PLACEMENT_WEIGHT
+    owner = auction(
+        cand,
+        value,
+        np.asarray(capacity, dtype=np.int64),
+        eps_start=AUCTION_EPS,
+        eps_final=AUCTION_EPS,
+    )
+    return owner[rows] == cols
 
 
 def _separate_avoided(rows, cols, fit, avoid_keys, n, candidates, capacity):
