@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from community.accounts import queue_verification
 from community.audit import record, snapshot
@@ -226,6 +227,12 @@ def history(user: User) -> list[HistoryRow]:
     """Every approved match the member was part of, newest first, with how it went."""
     memberships = db.session.execute(
         select(MatchMember, Match, MatchRound)
+        .options(
+            selectinload(MatchMember.match)
+            .selectinload(Match.members)
+            .selectinload(MatchMember.user),
+            selectinload(MatchMember.match).selectinload(Match.opportunity),
+        )
         .join(Match, Match.id == MatchMember.match_id)
         .join(MatchRound, MatchRound.id == Match.round_id)
         .where(MatchMember.user_id == user.id, MatchRound.status == "approved")
@@ -257,6 +264,7 @@ def reports_about(user: User) -> list[Report]:
     return list(
         db.session.execute(
             select(Report)
+            .options(selectinload(Report.reporter), selectinload(Report.reported_user))
             .where(or_(Report.reported_user_id == user.id, Report.reporter_id == user.id))
             .order_by(Report.created_at.desc())
         ).scalars()

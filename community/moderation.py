@@ -9,6 +9,7 @@ Block from the reporter to the reported member, which every round reads.
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from community.audit import record, snapshot
 from community.extensions import db
@@ -24,11 +25,17 @@ OUTCOMES = {
 FIELDS = ("status", "handled_by_id", "handled_at", "handling_note")
 
 
+WITH_PEOPLE = (selectinload(Report.reporter), selectinload(Report.reported_user))
+
+
 def open_reports() -> list[Report]:
     """Oldest first: whoever has waited longest is seen first."""
     return list(
         db.session.execute(
-            select(Report).where(Report.status == "open").order_by(Report.created_at, Report.id)
+            select(Report)
+            .options(*WITH_PEOPLE)
+            .where(Report.status == "open")
+            .order_by(Report.created_at, Report.id)
         ).scalars()
     )
 
@@ -43,6 +50,7 @@ def handled_reports(limit: int = 20) -> list[Report]:
     return list(
         db.session.execute(
             select(Report)
+            .options(*WITH_PEOPLE)
             .where(Report.status != "open")
             .order_by(Report.handled_at.desc(), Report.id.desc())
             .limit(limit)
