@@ -47,7 +47,32 @@ users = User.__table__
 
 # Reply codes that say the mailbox itself is refused (RFC 5321): no point retrying.
 BOUNCE_CODES = {550, 551, 553}
-SMTP_COMPAT32 = email.policy.compat32.clone(linesep="\r\n")
+
+
+class ShortHeadersAsIs(email.policy.Compat32):
+    """Writes a short one-line ASCII header as it is; folds the rest like policy.SMTP.
+
+    Most headers of an email are short ASCII lines that any policy writes
+    unchanged, and parsing each one again (policy.SMTP) was most of the cost of
+    sending. Long or non-ASCII headers still go through policy.SMTP's folding
+    (compat32's own would add a space to a long non-ASCII subject).
+    ``_fold`` is the policy's own hook for writing one header.
+    """
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if not isinstance(value, str):
+            return super()._fold(name, value, sanitize)
+        if (
+            value.isascii()
+            and len(name) + len(value) + 2 <= (self.max_line_length or 78)
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}"
+        return email.policy.SMTP.fold(name, value)
+
+
+SMTP_COMPAT32 = ShortHeadersAsIs(linesep="\r\n")
 OUTCOMES = ("sent", "retrying", "failed", "bounced", "released", "due")
 
 
@@ -103,13 +128,13 @@ def message_id(row: OutboxMessage | Row) -> str:
 
 
 class OutboxEmail(Message):
-    """Flask-Mail's message, serialised without the header registry.
+    """Flask-Mail's message, written out faster.
 
-    Flask-Mail encodes every header itself, then serialises with ``policy.SMTP``,
-    which parses each header again: most of the cost of sending. The compat32
-    policy with CRLF line ends writes the same bytes in a quarter of the time;
-    boundaries set up front spare the generator a regex scan per part.
-    (``_message`` is Flask-Mail's own builder; the outbox tests parse the result.)
+    Flask-Mail builds the MIME tree, then writes it with ``policy.SMTP``, which
+    parses every header again: most of the cost of sending. ``ShortHeadersAsIs``
+    writes the same bytes in about a quarter of the time; boundaries set up front
+    spare the generator a regex scan per part. (``_message`` is Flask-Mail's own
+    builder; the outbox tests parse what arrives, non-ASCII headers included.)
     """
 
     def as_bytes(self) -> bytes:

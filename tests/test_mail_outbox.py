@@ -354,3 +354,38 @@ def test_a_server_that_is_down_ends_the_drain_after_one_batch(make_app, members)
     assert result["due"] == result["retrying"] == 4
     statuses = Counter((row.status, row.attempts) for row in outbox_rows(app))
     assert statuses == {("pending", 1): 4, ("pending", 0): 6}
+
+
+ICS = "BEGIN:VCALENDAR\nEND:VCALENDAR\n"
+
+
+def test_names_and_subjects_beyond_ascii_arrive_intact(app, members, mail_sink):
+    member = members.create()
+    with app.app_context():
+        user = db.session.get(User, member.id)
+        user.display_name = "Zoë Ångström-Nakamura 中村"
+        subject = "Du bist eingeladen: der Spaziergang am Fluss, Sonntag früh " + "und danach " * 4
+        queue_mail(
+            user,
+            "verify_email",
+            subject,
+            "invitation:9:zoe",
+            headers={"List-Unsubscribe": "<http://localhost/unsubscribe/" + "x" * 90 + ">"},
+            attachments=[
+                {
+                    "filename": "walk.ics",
+                    "content_type": "text/calendar",
+                    "data": ICS,
+                }
+            ],
+            link="http://localhost/invitations/9/zoe",
+        )
+        db.session.commit()
+    assert drain(app)["sent"] == 1
+    [mail] = mail_sink.to(member.email)
+    assert mail.subject == subject
+    assert "Hello Zoë Ångström-Nakamura 中村" in mail.text
+    assert "Zoë" in mail.html
+    assert mail.message["List-Unsubscribe"].endswith("x" * 90 + ">")
+    [ics] = [part for part in mail.message.walk() if part.get_filename() == "walk.ics"]
+    assert ics.get_content().startswith("BEGIN:VCALENDAR")
