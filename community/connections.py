@@ -46,16 +46,17 @@ def member_connections(user: User) -> tuple[list[Connection], list[Connection]]:
         )
         .order_by(Match.meeting_at)
     ).scalars()
+    seats = list(seats)
+    details = invitations.details_for(seats)
     current: list[Connection] = []
     past: list[Connection] = []
     for seat in seats:
-        details = invitations.seat_details(seat)
         item = Connection(
             seat=seat,
-            details=details,
-            status_words=(PAST_WORDS if details.past else STATUS_WORDS)[seat.status],
+            details=details[seat.id],
+            status_words=(PAST_WORDS if details[seat.id].past else STATUS_WORDS)[seat.status],
             token=invitations.response_token(seat.id, seat.token_nonce),
         )
-        (past if details.past else current).append(item)
+        (past if item.details.past else current).append(item)
     past.reverse()
     return current, past

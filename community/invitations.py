@@ -20,6 +20,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 import matching
 from community.accounts import external_url
@@ -242,7 +243,9 @@ def calendar_template(
     return calendar.to_ical().decode()
 
 
-def match_facts(matches: list[Match], round_kind: str) -> dict[int, MatchFacts]:
+def match_facts(
+    matches: list[Match], round_kind: str, *, with_calendar: bool = True
+) -> dict[int, MatchFacts]:
     areas = {a.id: a.name for a in db.session.execute(select(Area)).scalars()}
     opportunity_ids = {m.opportunity_id for m in matches if m.opportunity_id}
     opportunities = {
@@ -286,6 +289,9 @@ def match_facts(matches: list[Match], round_kind: str) -> dict[int, MatchFacts]:
         # Matches at the same time and place share one calendar body (a round of
         # thousands has only a few hundred); only the UID differs.
         shape = (kind_word, m.meeting_at, summary, place_words(fact))
+        if not with_calendar:
+            facts[m.id] = fact
+            continue
         if shape not in templates:
             templates[shape] = calendar_template(
                 *shape, 120 if round_kind == "volunteering" else 90
@@ -810,11 +816,6 @@ def queue_reminder(seat: MatchMember, variant: str, key: str, links: LinkMaker) 
     return message is not None
 
 
-def free_places(match: Match) -> int:
-    """Seats given up (declined or released), shown to others without saying whose."""
-    return sum(1 for s in match.members if s.status in ("declined", "released"))
-
-
 @dataclass
 class SeatDetails:
     """What a member may see about a match: never who declined, or anyone's private fields."""
@@ -832,45 +833,90 @@ class SeatDetails:
 
 
 def seat_details(seat: MatchMember, now: datetime | None = None) -> SeatDetails:
-    match = seat.match
-    round_kind = match.round.kind
-    facts = match_facts([match], round_kind)[match.id]
-    others = [s for s in match.members if s.id != seat.id and s.user is not None]
-    going = [
-        {
-            "name": s.user.display_name,
-            "about": (s.user.profile.about_me if s.user.profile else "") or "",
-        }
-        for s in others
-        if s.status == "accepted"
-    ]
-    names = {i.id: i.name for i in db.session.execute(select(Interest)).scalars()}
-    mine = {i.id for i in seat.user.profile.interests} if seat.user and seat.user.profile else set()
-    if round_kind == "volunteering":
-        shared = volunteer_phrase(mine, facts, names)
-    else:
-        shared = shared_phrase(
-            mine,
-            [
-                {i.id for i in s.user.profile.interests}
-                for s in others
-                if s.user.profile and s.status in ("invited", "accepted")
-            ],
-            match.slot,
-            names,
+    return details_for([seat], now)[seat.id]
+
+
+def details_for(seats: list[MatchMember], now: datetime | None = None) -> dict[int, SeatDetails]:
+    """What each seat's member may see, in a fixed number of queries however many seats.
+
+    Never who declined: others appear by name once they accept; the rest are counts.
+    """
+    if not seats:
+        return {}
+    now = now or utcnow()
+    matches = {
+        m.id: m
+        for m in db.session.execute(
+            select(Match)
+            .options(joinedload(Match.round))
+            .where(Match.id.in_({s.match_id for s in seats}))
+        ).scalars()
+    }
+    facts: dict[int, MatchFacts] = {}
+    by_kind: dict[str, list[Match]] = defaultdict(list)
+    for match in matches.values():
+        by_kind[match.round.kind].append(match)
+    for kind, items in by_kind.items():
+        facts.update(match_facts(items, kind, with_calendar=False))
+    everyone = db.session.execute(
+        select(
+            MatchMember.id,
+            MatchMember.match_id,
+            MatchMember.user_id,
+            MatchMember.status,
+            User.display_name,
+            Profile.about_me,
         )
-    meeting_at = (
-        match.meeting_at if match.meeting_at.tzinfo else match.meeting_at.replace(tzinfo=UTC)
-    )
-    return SeatDetails(
-        kind_label=KIND_SINGULAR[round_kind],
-        when=when_words(match.meeting_at),
-        where=place_words(facts),
-        slot_label=matching.slot_label(match.slot),
-        going=going,
-        waiting=sum(1 for s in others if s.status == "invited"),
-        free=free_places(match),
-        shared=shared,
-        opportunity=facts.opportunity,
-        past=meeting_at < (now or utcnow()),
-    )
+        .outerjoin(User, User.id == MatchMember.user_id)
+        .outerjoin(Profile, Profile.user_id == MatchMember.user_id)
+        .where(MatchMember.match_id.in_(list(matches)))
+        .order_by(MatchMember.id)
+    ).all()
+    by_match: dict[int, list] = defaultdict(list)
+    for row in everyone:
+        by_match[row.match_id].append(row)
+    interests: dict[int, set[int]] = defaultdict(set)
+    user_ids = {row.user_id for row in everyone if row.user_id is not None}
+    for user_id, interest_id in db.session.execute(
+        select(member_interests.c.user_id, member_interests.c.interest_id).where(
+            member_interests.c.user_id.in_(user_ids)
+        )
+    ):
+        interests[user_id].add(interest_id)
+    names = {i.id: i.name for i in db.session.execute(select(Interest)).scalars()}
+    details = {}
+    for seat in seats:
+        match = matches[seat.match_id]
+        fact = facts[match.id]
+        round_kind = match.round.kind
+        others = [r for r in by_match[match.id] if r.id != seat.id and r.user_id is not None]
+        mine = interests.get(seat.user_id, set())
+        if round_kind == "volunteering":
+            shared = volunteer_phrase(mine, fact, names)
+        else:
+            shared = shared_phrase(
+                mine,
+                [interests[r.user_id] for r in others if r.status in ("invited", "accepted")],
+                match.slot,
+                names,
+            )
+        meeting_at = (
+            match.meeting_at if match.meeting_at.tzinfo else match.meeting_at.replace(tzinfo=UTC)
+        )
+        details[seat.id] = SeatDetails(
+            kind_label=KIND_SINGULAR[round_kind],
+            when=when_words(match.meeting_at),
+            where=place_words(fact),
+            slot_label=matching.slot_label(match.slot),
+            going=[
+                {"name": r.display_name, "about": r.about_me or ""}
+                for r in others
+                if r.status == "accepted"
+            ],
+            waiting=sum(1 for r in others if r.status == "invited"),
+            free=sum(1 for r in by_match[match.id] if r.status in ("declined", "released")),
+            shared=shared,
+            opportunity=fact.opportunity,
+            past=meeting_at < now,
+        )
+    return details
