@@ -44,13 +44,18 @@ def external_url(endpoint: str, **values) -> str:
 
 
 def register(display_name: str, email: str, password: str) -> User:
-    """Create a member with an empty profile and queue the verification email."""
+    """Create a member with an empty profile and queue the verification email.
+
+    The password is hashed before the email is checked, so a taken address
+    answers no faster than a new one.
+    """
+    password_hash = hash_password(password)
     if find_by_email(email):
         raise EmailTaken(email)
     user = User(
         display_name=display_name.strip(),
         email=normalise_email(email),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role="member",
     )
     user.profile = Profile()
@@ -71,8 +76,11 @@ def queue_verification(user: User) -> None:
     )
 
 
-def notify_existing_signup(user: User) -> None:
+def notify_existing_signup(email: str) -> None:
     """Someone tried to sign up with this email: tell its owner instead of the visitor."""
+    user = find_by_email(email)
+    if user is None:
+        return
     queue_mail(
         user,
         "signup_existing",
@@ -108,7 +116,10 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def request_password_reset(email: str) -> None:
-    """Queue a reset link if the email is known; silently do nothing otherwise."""
+    """Queue a reset link if the email is known; silently do nothing otherwise.
+
+    Runs out of band (see quiet_delivery), so the two cases look the same from outside.
+    """
     user = find_by_email(email)
     if user is None or not user.active:
         return

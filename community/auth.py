@@ -24,6 +24,7 @@ from community.auth_forms import (
 )
 from community.extensions import db, limiter
 from community.login_sessions import end_all_sessions, end_session, start_session
+from community.quiet_delivery import deliver_out_of_band, run_out_of_band
 from community.safe_redirect import safe_next_url
 from community.tokens import InvalidToken
 
@@ -44,13 +45,13 @@ def signup():
         try:
             user = accounts.register(form.display_name.data, form.email.data, form.password.data)
         except accounts.EmailTaken:
-            existing = accounts.find_by_email(form.email.data)
-            accounts.notify_existing_signup(existing)
-            db.session.commit()
+            db.session.rollback()
+            run_out_of_band(accounts.notify_existing_signup, form.email.data)
             # Same page as a new sign-up: the visitor learns nothing about the email.
             return render_template("auth/check_email.html", email=form.email.data)
         start_session(user, remember=False)
         db.session.commit()
+        deliver_out_of_band()
         session.clear()
         login_user(user)
         return render_template("auth/check_email.html", email=user.email, signed_in=True)
@@ -117,8 +118,7 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
-        db.session.commit()
+        run_out_of_band(accounts.request_password_reset, form.email.data)
         return render_template("auth/reset_sent.html", email=form.email.data)
     return render_template("auth/forgot_password.html", form=form)
 

@@ -155,3 +155,16 @@ def links_in(text_body: str) -> list[str]:
 
 def path_of(link: str) -> str:
     return "/" + link.split("://", 1)[1].split("/", 1)[1]
+
+
+def wait_for_mail(sink, address: str, count: int = 1, timeout: float = 10.0):
+    """Mail for `address`, waiting for out-of-band delivery (sign-up, password reset)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        received = sink.to(address)
+        if len(received) >= count:
+            return received
+        time.sleep(0.05)
+    raise AssertionError(f"expected {count} mail(s) for {address}, got {len(sink.to(address))}")

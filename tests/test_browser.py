@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.conftest import ARTIFACTS, links_in, path_of
+from tests.conftest import ARTIFACTS, links_in, path_of, wait_for_mail
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -76,7 +76,7 @@ def test_new_member_signs_up_verifies_fills_the_wizard_and_sees_home(
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
-    [mail] = mail_sink.to(email)  # delivered before the page above was answered
+    [mail] = wait_for_mail(mail_sink, email)
     link = next(link for link in links_in(mail.text) if "/verify/" in link)
     page.goto(live_server + path_of(link))
     expect(page.get_by_text("your email is confirmed")).to_be_visible()
