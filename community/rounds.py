@@ -747,13 +747,32 @@ class MatchView:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def round_matches(round_: MatchRound) -> list[MatchView]:
-    """Every match with its members' display names and shared interests, in few queries."""
+PAGE_SIZE = 60
+
+
+def count_matches(round_: MatchRound) -> int:
+    return db.session.execute(
+        select(func.count(Match.id)).where(Match.round_id == round_.id)
+    ).scalar_one()
+
+
+def round_matches(round_: MatchRound, page: int = 1, per_page: int = PAGE_SIZE) -> list[MatchView]:
+    """One page of matches with members' display names and shared interests, in few queries.
+
+    Matches keep their numbers (1..n over the whole round) across pages, so
+    "move to group 57" means the same group on every page.
+    """
+    offset = (max(page, 1) - 1) * per_page
     matches = list(
         db.session.execute(
-            select(Match).where(Match.round_id == round_.id).order_by(Match.id)
+            select(Match)
+            .where(Match.round_id == round_.id)
+            .order_by(Match.id)
+            .offset(offset)
+            .limit(per_page)
         ).scalars()
     )
+    page_ids = [m.id for m in matches]
     seats = db.session.execute(
         select(
             MatchMember.id,
@@ -763,12 +782,10 @@ def round_matches(round_: MatchRound) -> list[MatchView]:
             User.display_name,
         )
         .outerjoin(User, User.id == MatchMember.user_id)
-        .join(Match, Match.id == MatchMember.match_id)
-        .where(Match.round_id == round_.id)
+        .where(MatchMember.match_id.in_(page_ids))
         .order_by(MatchMember.id)
     ).all()
-    user_ids = select(MatchMember.user_id).join(Match).where(Match.round_id == round_.id)
-    interests = interests_by_user(user_ids)
+    interests = interests_by_user({seat.user_id for seat in seats if seat.user_id is not None})
     names = {i.id: i.name for i in db.session.execute(select(Interest)).scalars()}
     areas = {a.id: a.name for a in db.session.execute(select(Area)).scalars()}
     opportunities = {
@@ -783,7 +800,7 @@ def round_matches(round_: MatchRound) -> list[MatchView]:
     for seat_id, match_id, user_id, status, name in seats:
         by_match[match_id].append(SeatView(seat_id, user_id, name or "A former member", status))
     views = []
-    for number, match in enumerate(matches, start=1):
+    for number, match in enumerate(matches, start=offset + 1):
         people = by_match.get(match.id, [])
         counts = Counter(interest for s in people for interest in interests.get(s.user_id, ()))
         shared = sorted(names[i] for i, n in counts.items() if n >= 2 and i in names)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from community import invitations, round_runner, rounds
@@ -107,12 +116,19 @@ def show(round_id: int):
 
 
 def render_round(round_: MatchRound, settings: RoundSettingsForm | None = None, status: int = 200):
-    matches = rounds.round_matches(round_) if round_.status in ("ready", "approved") else []
+    shown = round_.status in ("ready", "approved")
+    total = rounds.count_matches(round_) if shown else 0
+    pages = max(1, -(-total // rounds.PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    matches = rounds.round_matches(round_, page, rounds.PAGE_SIZE) if shown else []
     return render_template(
         "rounds/show.html",
         round=round_,
         label=rounds.KIND_LABELS[round_.kind],
         matches=matches,
+        total=total,
+        page=page,
+        pages=pages,
         unplaced=rounds.unplaced_people(round_),
         totals=rounds.response_totals(round_) if round_.status == "approved" else {},
         settings=settings or settings_form(round_),
@@ -181,7 +197,10 @@ def move(round_id: int):
     flash(f"Moved to group {form.target.data}. The figures are updated.", "success")
     for warning in warnings:
         flash(f"Heads up: {warning}", "info")
-    return redirect(url_for("rounds.show", round_id=round_id, _anchor=f"match-{form.target.data}"))
+    page = (form.target.data - 1) // rounds.PAGE_SIZE + 1
+    return redirect(
+        url_for("rounds.show", round_id=round_id, page=page, _anchor=f"match-{form.target.data}")
+    )
 
 
 @bp.post("/<int:round_id>/remove")

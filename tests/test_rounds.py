@@ -326,3 +326,18 @@ def test_a_second_round_for_the_same_week_leaves_out_those_already_invited(app, 
     with app.app_context():
         assert db.session.get(MatchRound, second).quality["eligible"] == 0
         assert db.session.get(MatchRound, later).quality["eligible"] == 8
+
+
+def test_a_big_proposal_is_shown_a_page_at_a_time_with_stable_numbers(
+    app, client, members, monkeypatch
+):
+    monkeypatch.setattr(rounds, "PAGE_SIZE", 1)
+    community(members, 8)
+    boss = organizer(members)
+    round_id = make_round(app)
+    login(client, boss.email, PASSWORD)
+    first = client.get(f"/organize/rounds/{round_id}").get_data(as_text=True)
+    assert "Group 1" in first and "Group 2" not in first and "Page 1 of 2" in first
+    second = client.get(f"/organize/rounds/{round_id}?page=2").get_data(as_text=True)
+    assert "Group 2" in second and "Group 1" not in second
+    assert client.get(f"/organize/rounds/{round_id}?page=999").status_code == 200
