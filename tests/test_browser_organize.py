@@ -41,6 +41,9 @@ def test_organizer_tends_the_demo_community(
     email, password = organizer_login
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
+    # The demo has 300 members and other suites may share the machine: allow for slow pages.
+    page.set_default_timeout(20_000)
+    expect.set_options(timeout=15_000)
     name = f"organize-{device}"
 
     page.goto(live_server + "/login")
