@@ -34,7 +34,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, render_template
 from flask_mail import BadHeaderError, Connection, Message
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection as DatabaseConnection
 
 from community.extensions import db, mail
@@ -73,6 +73,12 @@ class ShortHeadersAsIs(email.policy.Compat32):
 
 
 SMTP_COMPAT32 = ShortHeadersAsIs(linesep="\r\n")
+# Built once: the statement runs after every message sent.
+MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("row_id"))
+    .values(status="sent", sent_at=bindparam("now"), last_error="", claimed_at=None)
+)
 OUTCOMES = ("sent", "retrying", "failed", "bounced", "released", "due")
 
 
@@ -369,11 +375,7 @@ def deliver_one(
         # may duplicate it, with the same Message-ID; losing it would be worse.
         outcome, lost = retry_later(connection, row, error), error
     else:
-        connection.execute(
-            update(outbox)
-            .where(outbox.c.id == row.id)
-            .values(status="sent", sent_at=utcnow(), last_error="", claimed_at=None)
-        )
+        connection.execute(MARK_SENT, {"row_id": row.id, "now": utcnow()})
         outcome, lost = "sent", None
     return outcome, lost
 
