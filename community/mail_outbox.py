@@ -361,7 +361,9 @@ def deliver_one(
         lost = error if closed(smtp) else None
     except smtplib.SMTPResponseException as error:
         code = error.smtp_code
-        if code >= 500 and code in BOUNCE_CODES:
+        # A refused sender (MAIL FROM) says nothing about the member's address.
+        recipient_refused = not isinstance(error, smtplib.SMTPSenderRefused)
+        if code >= 500 and code in BOUNCE_CODES and recipient_refused:
             outcome = bounce(connection, row, error)
         elif code >= 500:
             outcome = give_up(connection, row, error)
