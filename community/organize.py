@@ -13,6 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from community import (
     admin,
     dashboard_figures,
+    loneliness,
     organize_areas,
     organize_interests,
     organize_members,
@@ -53,6 +54,7 @@ def dashboard():
         figures=[(figure, render_svg(figure)) for figure in figures],
         headline=dashboard_figures.headline(),
         care_count=len(dashboard_figures.long_unplaced()) + len(dashboard_figures.drained_twice()),
+        loneliness=loneliness.community_average(),
     )
 
 

@@ -119,3 +119,22 @@ def test_organizers_see_loneliness_only_for_ten_or_more_members(app, members):
         )
         db.session.commit()
         assert loneliness.community_average() == {"members": 10, "average_score": 6.3}
+
+
+def test_the_dashboard_shows_loneliness_only_as_an_anonymous_average(app, members):
+    from tests.conftest import login as log_in
+
+    organizer = members.create(role="organizer")
+    people = [members.create() for _ in range(10)]
+    client = app.test_client()
+    log_in(client, organizer.email, PASSWORD)
+    assert "at least 10 members" in client.get("/organize/dashboard").get_data(as_text=True)
+    with app.app_context():
+        for person in people:
+            loneliness.record(
+                db.session.get(User, person.id), companionship=1, left_out=2, isolated=3
+            )
+        db.session.commit()
+    page = client.get("/organize/dashboard").get_data(as_text=True)
+    assert "<strong>10</strong> members" in page and "<strong>6.0</strong>" in page
+    assert people[0].display_name not in page
