@@ -7,7 +7,7 @@ from itertools import groupby
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from community import profiles
+from community import gentle_start, loneliness, profiles
 from community.extensions import db
 from community.form_rules import options
 from community.profile_choices import (
@@ -54,6 +54,8 @@ def render_home(pause_form: PauseForm, status: int = 200):
         paused=profiles.is_paused(profile),
         pause_form=pause_form,
         resume_form=ResumeForm(),
+        check_in_due=loneliness.is_due(current_user),
+        gentle_plan=gentle_start.plan_for(current_user),
     ), status
 
 
