@@ -264,3 +264,16 @@ def test_reporting_a_meeting_you_were_not_in_is_refused(app, members):
     assert client.get(f"/connections/{match_id}/safety").status_code == 403
     with app.app_context():
         assert db.session.get(User, outsider.id) is not None
+
+
+def test_my_connections_offers_the_ritual_feedback_and_safety(app, members):
+    ana, ben = members.create(), members.create()
+    match_id = meeting(app, ana, ben, kind="walks", match_kind="pair")
+    client = logged_in(app, ana)
+    page = client.get("/connections/").get_data(as_text=True)
+    assert f"/connections/{match_id}/ritual" in page and "Make it a weekly ritual" in page
+    assert f"/connections/{match_id}/safety" in page
+    assert f"/connections/{match_id}/feedback" in page
+    submit(client, "/connections/", {}, action=f"/connections/{match_id}/ritual")
+    page = client.get("/connections/").get_data(as_text=True)
+    assert "Leave the weekly ritual" in page
