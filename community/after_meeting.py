@@ -94,40 +94,40 @@ def feedback_page(match_id: int):
     return handle_feedback(seat)
 
 
-@bp.post("/connections/<int:match_id>/ritual")
-@login_required
-def start_ritual(match_id: int):
+def change_ritual(change, match_id: int, done: str, category: str):
+    """Start or leave a ritual, then say what happened on My connections."""
     if ConfirmForm().validate_on_submit():
         try:
-            rituals.start_ritual(current_user, match_id)
+            change(current_user, match_id)
         except rituals.RitualRefused as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(
-                "Lovely: this is now a weekly meeting. Everyone going gets a calendar entry.",
-                "success",
-            )
+            flash(done, category)
     return redirect(url_for("connections.index"))
+
+
+@bp.post("/connections/<int:match_id>/ritual")
+@login_required
+def start_ritual(match_id: int):
+    return change_ritual(
+        rituals.start_ritual,
+        match_id,
+        "Lovely: this is now a weekly meeting. Everyone going gets a calendar entry.",
+        "success",
+    )
 
 
 @bp.post("/connections/<int:match_id>/ritual/leave")
 @login_required
 def leave_ritual(match_id: int):
-    if ConfirmForm().validate_on_submit():
-        try:
-            rituals.leave_ritual(current_user, match_id)
-        except rituals.RitualRefused as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(
-                "You've stepped back from the weekly meeting. The others have been told kindly.",
-                "info",
-            )
-    return redirect(url_for("connections.index"))
+    return change_ritual(
+        rituals.leave_ritual,
+        match_id,
+        "You've stepped back from the weekly meeting. The others have been told kindly.",
+        "info",
+    )
 
 
 def report_form(seat) -> ReportForm:

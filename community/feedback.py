@@ -41,15 +41,20 @@ def seat_for_token(token: str) -> MatchMember:
     return seat
 
 
-def seat_of(user: User, match_id: int) -> MatchMember:
-    """The member's accepted seat in a match; refused if they were not in it."""
-    seat = db.session.execute(
+def accepted_seat(user: User, match_id: int) -> MatchMember | None:
+    """The member's accepted seat in a match, if they went."""
+    return db.session.execute(
         select(MatchMember).where(
             MatchMember.match_id == match_id,
             MatchMember.user_id == user.id,
             MatchMember.status == "accepted",
         )
     ).scalar_one_or_none()
+
+
+def seat_of(user: User, match_id: int) -> MatchMember:
+    """The member's accepted seat in a match; refused if they were not in it."""
+    seat = accepted_seat(user, match_id)
     if seat is None:
         raise FeedbackRefused("You weren't in that meeting.")
     return seat

@@ -221,8 +221,15 @@ def calendar_file(
 
 
 def calendar_template(
-    kind: str, meeting_at: datetime, summary: str, location: str, minutes: int
+    kind: str,
+    meeting_at: datetime,
+    summary: str,
+    location: str,
+    minutes: int,
+    *,
+    weekly: bool = False,
 ) -> str:
+    """The .ics text with a placeholder uid; `weekly` makes the event repeat (a ritual)."""
     calendar = Calendar()
     calendar.add("prodid", "-//Kindred//Invitations//EN")
     calendar.add("version", "2.0")
@@ -238,6 +245,8 @@ def calendar_template(
     event.add("summary", summary)
     event["location"] = vText(location)
     event.add("description", f"Your Kindred {kind}. See you there.")
+    if weekly:
+        event.add("rrule", {"freq": "weekly"})
     event["organizer"] = vCalAddress(f"mailto:{current_app.config['MAIL_DEFAULT_SENDER'][1]}")
     calendar.add_component(event)
     return calendar.to_ical().decode()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
-from icalendar import Calendar, Event
 from sqlalchemy import select
 
+from community import feedback
 from community.accounts import external_url
 from community.extensions import db
+from community.invitations import UID_PLACEHOLDER, calendar_template
 from community.mail_outbox import queue_mail
 from community.models import Match, MatchMember, User, utcnow
 
@@ -22,13 +22,7 @@ class RitualRefused(Exception):
 
 
 def accepted_seat(user: User, match_id: int) -> MatchMember:
-    seat = db.session.execute(
-        select(MatchMember).where(
-            MatchMember.match_id == match_id,
-            MatchMember.user_id == user.id,
-            MatchMember.status == "accepted",
-        )
-    ).scalar_one_or_none()
+    seat = feedback.accepted_seat(user, match_id)
     if seat is None:
         raise RitualRefused("Only people going to this meeting can change it.")
     return seat
@@ -54,22 +48,11 @@ def next_occurrence(match: Match, now: datetime | None = None) -> datetime:
 
 def weekly_calendar(match: Match, summary: str) -> str:
     """An .ics whose event repeats every week (RRULE FREQ=WEEKLY)."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//Kindred//Rituals//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    event = Event()
-    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN", "kindred.local")
-    event.add("uid", f"ritual-{match.id}@{domain}")
-    start = as_aware(match.meeting_at).astimezone(UTC)
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=90))
-    event.add("dtstamp", utcnow())
-    event.add("summary", summary)
-    event.add("rrule", {"freq": "weekly"})
-    event.add("description", "Your weekly Kindred meeting. You can leave the ritual any time.")
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
+    word = KIND_WORDS.get(match.round.kind, "meeting")
+    text = calendar_template(
+        f"weekly {word}", as_aware(match.meeting_at), summary, "As before", 90, weekly=True
+    )
+    return text.replace(UID_PLACEHOLDER, f"ritual-{match.id}@")
 
 
 def start_ritual(user: User, match_id: int) -> Match:
