@@ -230,17 +230,15 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
     token = make_token(
         "change-email", {"uid": user.id, "email": new_email, "pw": user.password_hash[-16:]}
     )
-    # Sent to the new address: the outbox row names it as the recipient.
-    message = queue_mail(
+    queue_mail(
         user,
         "confirm_new_email",
         "Please confirm your new email for Kindred",
         idempotency_key=f"change-email:{user.id}:{secrets.token_hex(8)}",
         link=external_url("account.confirm_email_change", token=token),
         new_email=new_email,
+        recipient=new_email,
     )
-    if message is not None:
-        message.recipient = new_email
 
 
 def confirm_email_change(token: str) -> User:
@@ -255,4 +253,6 @@ def confirm_email_change(token: str) -> User:
         raise EmailInUse(new_email)
     user.email = new_email
     user.email_verified_at = utcnow()
+    # A new, confirmed address is deliverable, whatever the old one did.
+    user.email_bounced_at = None
     return user

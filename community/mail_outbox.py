@@ -90,6 +90,7 @@ def queue_mail(
     *,
     headers: dict[str, str] | None = None,
     attachments: list[dict[str, str]] | None = None,
+    recipient: str | None = None,
     **context: Any,
 ) -> OutboxMessage | None:
     """Add an email to the outbox in the caller's transaction (the caller commits).
@@ -97,10 +98,11 @@ def queue_mail(
     ``context`` must be JSON-friendly: it is stored and the templates are rendered
     from it at send time. ``attachments`` are dicts with ``filename``,
     ``content_type`` and text ``data`` (an .ics, say); ``headers`` are extra
-    headers such as List-Unsubscribe. Returns None when a message with the same
+    headers such as List-Unsubscribe. ``recipient`` sends to another address than
+    the member's (confirming a new one). Returns None when a message with the same
     key is already queued or sent, or when the member's address has bounced.
     """
-    if user.email_bounced_at is not None:
+    if recipient is None and user.email_bounced_at is not None:
         log.info("not queueing %s for %s: the address bounced", idempotency_key, user.email)
         return None
     exists = db.session.execute(
@@ -109,7 +111,7 @@ def queue_mail(
     if exists:
         return None
     message = OutboxMessage(
-        recipient=user.email,
+        recipient=recipient or user.email,
         user_id=user.id,
         subject=subject,
         template=template,

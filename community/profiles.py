@@ -163,6 +163,11 @@ def readiness(user: User, today: date | None = None) -> Readiness:
     missing: list[str] = []
     if not user.is_verified:
         missing.append("Confirm your email address with the link we sent you.")
+    if user.email_bounced_at is not None:
+        missing.append(
+            f"Our emails to {user.email} are being returned. "
+            "Please change your email address on your Account page."
+        )
     titles = dict(WIZARD_STEPS)
     for step, _title in WIZARD_STEPS:
         if step not in done and step != "about":

@@ -131,6 +131,9 @@ def eligible_query(kind: str, area_ids: Iterable[int], week_start: date):
             User.active.is_(True),
             User.email_verified_at.is_not(None),
             User.unsubscribed_at.is_(None),
+            # An address that bounced would swallow the invitation; the member is told
+            # on their home page instead (see members.home).
+            User.email_bounced_at.is_(None),
             Profile.consent_at.is_not(None),
             Profile.availability_mask.is_not(None),
             Profile.availability_mask > 0,

@@ -195,3 +195,23 @@ def test_account_pages_need_a_login(client):
         "/account/loneliness-check",
     ):
         assert client.get(path).status_code == 302
+
+
+def test_a_bounced_address_is_explained_and_a_confirmed_new_one_clears_it(app, members, mail_sink):
+    member = members.create(
+        complete=True,
+    )
+    with app.app_context():
+        db.session.get(User, member.id).email_bounced_at = utcnow()
+        db.session.commit()
+    client = logged_in(app, member)
+    assert "are being returned" in client.get("/home").get_data(as_text=True)
+    submit(
+        client,
+        "/account",
+        {"new_email": "works@example.org", "password": PASSWORD},
+        action="/account/email",
+    )
+    [mail] = mail_sink.to("works@example.org")
+    client.get(path_of(next(link for link in links_in(mail.text) if "/email/confirm/" in link)))
+    assert "are being returned" not in client.get("/home").get_data(as_text=True)
