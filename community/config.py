@@ -70,6 +70,10 @@ class Defaults:
     VERIFY_TOKEN_MAX_AGE = 60 * 60 * 24 * 3
     RESET_TOKEN_MAX_AGE = 60 * 60
 
+    # "thread": large rounds compute in a background thread of the web process;
+    # "celery": on a Celery worker (production, several hosts).
+    ROUND_RUNNER = "thread"
+
     # Set to 1 behind one reverse proxy (nginx, a load balancer) that sets X-Forwarded-*.
     PROXY_FIX_HOPS = 0
 

@@ -1,7 +1,7 @@
 """Running a round: at once when small, in a background thread when large.
 
-``launch`` is the one entry point views call. A Celery task can later call
-``run_round(round_id)`` instead of the thread; nothing else needs to change.
+``launch`` is the one entry point views call. With ``ROUND_RUNNER = "celery"`` a
+large round goes to a Celery worker (task ``kindred.run_round``) instead of a thread.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ def launch(round_: MatchRound) -> bool:
         run_round(round_.id)
         return False
     app = current_app._get_current_object()
+    if app.config.get("ROUND_RUNNER") == "celery":
+        from community.celery_app import celery_for
+
+        celery_for(app).send_task("kindred.run_round", args=[round_.id])
+        return True
     thread = threading.Thread(
         target=run_in_app, args=(app, round_.id), name=f"round-{round_.id}", daemon=True
     )

@@ -17,3 +17,11 @@ def deliver_outbox(limit: int | None = None) -> dict[str, int]:
 def sweep_outbox() -> dict[str, int]:
     """The periodic sweep: stale claims back to pending, then everything due."""
     return send_pending_mail()
+
+
+@shared_task(name="kindred.run_round")
+def run_round(round_id: int) -> None:
+    """Compute a large matching round on a worker rather than in a web process."""
+    from community.round_runner import run_round as compute
+
+    compute(round_id)

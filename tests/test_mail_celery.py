@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from community.celery_app import celery_for
 from community.extensions import db
-from community.models import OutboxMessage, User, utcnow
+from community.models import MatchRound, OutboxMessage, User, utcnow
 from tests.conftest import submit
 from tests.test_mail_outbox import invite
 
@@ -174,3 +174,32 @@ def test_beat_sweeps_mail_left_pending_and_mail_left_sending(
         stop(beat)
     assert "kindred.sweep_outbox" in worker["log"].read_text()
     assert len(mail_sink.to(waiting.email)) == len(mail_sink.to(stuck.email)) == 1
+
+
+def test_a_large_round_runs_on_the_celery_worker(make_app, members, worker):
+    from community import round_runner, rounds
+    from tests.round_helpers import community, future_monday
+
+    app = make_app(
+        ROUND_RUNNER="celery",
+        ROUND_BACKGROUND_THRESHOLD=0,
+        CELERY_TASK_DEFAULT_QUEUE=worker["queue"],
+    )
+    members.app = app
+    community(members, 8)
+    with app.app_context():
+        round_ = rounds.start_round(
+            kind="groups", area_ids=[], min_size=4, max_size=4, week_start=future_monday()
+        )
+        db.session.commit()
+        assert round_runner.launch(round_) is True
+        round_id = round_.id
+
+    def ready():
+        with app.app_context():
+            db.session.expire_all()
+            return db.session.get(MatchRound, round_id).status == "ready"
+
+    wait_for(ready, 60, "the worker to compute the round")
+    assert "kindred.run_round" in worker["log"].read_text()
+    celery_for(app).close()
