@@ -29,7 +29,17 @@ def deliver_out_of_band() -> None:
 def run_out_of_band(work: Callable[..., Any], *args: Any) -> None:
     """Run `work` in its own thread and app context, commit, then deliver its mail."""
     app = current_app._get_current_object()
-    threading.Thread(target=run_and_deliver, args=(app, work, args), daemon=True).start()
+    thread = threading.Thread(target=run_and_deliver, args=(app, work, args), daemon=True)
+    threads = app.extensions.setdefault("kindred_out_of_band", [])
+    threads[:] = [t for t in threads if t.is_alive()]
+    threads.append(thread)
+    thread.start()
+
+
+def finish_out_of_band(app: Flask, timeout: float = 10.0) -> None:
+    """Wait for work still running out of band (before shutting an app down)."""
+    for thread in app.extensions.get("kindred_out_of_band", []):
+        thread.join(timeout)
 
 
 def run_and_deliver(app: Flask, work: Callable[..., Any], args: tuple[Any, ...]) -> None:

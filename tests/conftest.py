@@ -16,6 +16,7 @@ from community import create_app
 from community.community_setup import seed_areas, seed_vocabulary
 from community.extensions import db, limiter
 from community.mail_sink import MailSink
+from community.quiet_delivery import finish_out_of_band
 from tests.factories import MemberFactory
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -92,6 +93,8 @@ def make_app(base_config, schema, mail_sink):
         return app
 
     yield build
+    for app in apps:
+        finish_out_of_band(app)
     mail_sink.clear()
     for app in apps[:1]:
         with app.app_context():
