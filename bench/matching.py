@@ -68,6 +68,12 @@ def table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def save(report: dict) -> None:
+    """Write what has been measured so far, so a long run that is cut short still counts."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"matching-{report['plan']}.json").write_text(json.dumps(report, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, about 2 minutes")
@@ -99,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"groups, rules on, N={n}: ours")
         on = run({"task": "groups_ours", "n": n, "rules": "on"})
         report["peer"].append({"n": n, "ours": ours, "peer": peer, "ours_rules_on": on})
+        save(report)
         peer_rows.append(
             [
                 n,
@@ -163,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"groups, rules on, N={n}")
     big = run({"task": "groups_ours", "n": n, "rules": "on"})
     report["big"] = big
+    save(report)
     base = next((r["ours_rules_on"] for r in report["peer"] if r["n"] == n // 10), None)
     if base is None:
         log(f"groups, rules on, N={n // 10} (for the growth ratio)")
@@ -205,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"exact optimum, N={n}, seed {seed}")
         r = run({"task": "small", "n": n, "seed": seed})
         report["small"].append(r)
+        save(report)
         small_rows.append(
             [
                 n,
