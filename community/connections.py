@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from community import invitations
 from community.extensions import db
@@ -45,6 +46,8 @@ def member_connections(user: User) -> tuple[list[Connection], list[Connection]]:
             MatchMember.status.in_(tuple(STATUS_WORDS)),
         )
         .order_by(Match.meeting_at)
+        # The page reads each seat's match (kind, weekly or not): load it with the seat.
+        .options(contains_eager(MatchMember.match))
     ).scalars()
     seats = list(seats)
     details = invitations.details_for(seats)
