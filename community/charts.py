@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 # Drawn small so that, scaled to a half-width card, the text is still readable.
 WIDTH = 600
@@ -105,24 +105,32 @@ def attr(value: float) -> str:
 
 
 def render_svg(figure: Figure) -> Markup:
-    """The figure drawn as accessible SVG markup, safe to place in a page as it is."""
+    """The figure drawn as accessible SVG markup, safe to place in a page as it is.
+
+    Every piece is a ``Markup`` template whose arguments markupsafe escapes as it
+    formats them, so no text from the figure reaches the page unescaped.
+    """
     title_id = f"chart-{figure.slug}-title"
     desc_id = f"chart-{figure.slug}-desc"
     parts = [
-        f'<svg class="chart-svg chart-{escape(figure.kind)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="img" aria-labelledby="{title_id} {desc_id}" preserveAspectRatio="xMidYMid meet">',
-        f'<title id="{title_id}">{escape(figure.title)}</title>',
-        f'<desc id="{desc_id}">{escape(figure.description)}</desc>',
+        Markup(
+            '<svg class="chart-svg chart-{kind}" viewBox="0 0 {width} {height}" '
+            'role="img" aria-labelledby="{title_id} {desc_id}" preserveAspectRatio="xMidYMid meet">'
+        ).format(kind=figure.kind, width=WIDTH, height=HEIGHT, title_id=title_id, desc_id=desc_id),
+        Markup('<title id="{id}">{text}</title>').format(id=title_id, text=figure.title),
+        Markup('<desc id="{id}">{text}</desc>').format(id=desc_id, text=figure.description),
     ]
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
     bottom = MARGIN_TOP + plot_h
     if figure.is_empty:
         parts.append(
-            f'<text class="chart-empty" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">'
-            "No data yet</text></svg>"
+            Markup(
+                '<text class="chart-empty" x="{x}" y="{y}" text-anchor="middle">'
+                "No data yet</text></svg>"
+            ).format(x=str(WIDTH / 2), y=str(HEIGHT / 2))
         )
-        return Markup("".join(parts))
+        return Markup("").join(parts)
     top, step = y_scale(figure)
 
     def y_of(value: float) -> float:
@@ -133,10 +141,18 @@ def render_svg(figure: Figure) -> Markup:
     while tick <= top + 1e-9:
         y = y_of(tick)
         parts.append(
-            f'<line class="chart-grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" '
-            f'y1="{attr(y)}" y2="{attr(y)}"/>'
-            f'<text class="chart-tick" x="{MARGIN_LEFT - 8}" y="{attr(y + 4)}" '
-            f'text-anchor="end">{escape(figure.format(tick))}</text>'
+            Markup(
+                '<line class="chart-grid" x1="{x1}" x2="{x2}" y1="{y}" y2="{y}"/>'
+                '<text class="chart-tick" x="{text_x}" y="{text_y}" '
+                'text-anchor="end">{label}</text>'
+            ).format(
+                x1=str(MARGIN_LEFT),
+                x2=str(WIDTH - MARGIN_RIGHT),
+                y=attr(y),
+                text_x=str(MARGIN_LEFT - 8),
+                text_y=attr(y + 4),
+                label=figure.format(tick),
+            )
         )
         tick += step
     count = len(figure.categories)
@@ -147,28 +163,42 @@ def render_svg(figure: Figure) -> Markup:
         if index % label_every:
             continue
         x = MARGIN_LEFT + band * (index + 0.5)
-        lines = "".join(
-            f'<tspan x="{attr(x)}" dy="{0 if number == 0 else 15}">{escape(line)}</tspan>'
+        lines = Markup("").join(
+            Markup('<tspan x="{x}" dy="{dy}">{line}</tspan>').format(
+                x=attr(x), dy="0" if number == 0 else "15", line=line
+            )
             for number, line in enumerate(wrap_label(category, room))
         )
         parts.append(
-            f'<text class="chart-tick chart-category" x="{attr(x)}" y="{bottom + 18}" '
-            f'text-anchor="middle">{lines}</text>'
+            Markup(
+                '<text class="chart-tick chart-category" x="{x}" y="{y}" '
+                'text-anchor="middle">{lines}</text>'
+            ).format(x=attr(x), y=str(bottom + 18), lines=lines)
         )
     if figure.kind == "line":
         parts.extend(draw_lines(figure, band, y_of))
     else:
         parts.extend(draw_bars(figure, band, y_of, bottom))
     parts.append(
-        f'<line class="chart-axis" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" '
-        f'y1="{bottom}" y2="{bottom}"/>'
-        f'<text class="chart-axis-label" x="{MARGIN_LEFT + plot_w / 2}" y="{HEIGHT - 12}" '
-        f'text-anchor="middle">{escape(figure.x_label)}</text>'
-        f'<text class="chart-axis-label" transform="translate(14 {MARGIN_TOP + plot_h / 2}) '
-        f'rotate(-90)" text-anchor="middle">{escape(figure.y_label)}</text>'
-        "</svg>"
+        Markup(
+            '<line class="chart-axis" x1="{x1}" x2="{x2}" y1="{y}" y2="{y}"/>'
+            '<text class="chart-axis-label" x="{x_label_x}" y="{x_label_y}" '
+            'text-anchor="middle">{x_label}</text>'
+            '<text class="chart-axis-label" transform="translate(14 {y_label_y}) '
+            'rotate(-90)" text-anchor="middle">{y_label}</text>'
+            "</svg>"
+        ).format(
+            x1=str(MARGIN_LEFT),
+            x2=str(WIDTH - MARGIN_RIGHT),
+            y=str(bottom),
+            x_label_x=str(MARGIN_LEFT + plot_w / 2),
+            x_label_y=str(HEIGHT - 12),
+            x_label=figure.x_label,
+            y_label_y=str(MARGIN_TOP + plot_h / 2),
+            y_label=figure.y_label,
+        )
     )
-    return Markup("".join(parts))
+    return Markup("").join(parts)
 
 
 def short(label: str, limit: int = 14) -> str:
@@ -185,12 +215,14 @@ def wrap_label(label: str, room: int) -> list[str]:
     return [short(first, room), short(second, room)]
 
 
-def tooltip(figure: Figure, category: str, series: Series, value: float) -> str:
+def tooltip(figure: Figure, category: str, series: Series, value: float) -> Markup:
     name = f"{series.name}: " if len(figure.series) > 1 else ""
-    return f"<title>{escape(category)} \u2014 {escape(name)}{escape(figure.format(value))}</title>"
+    return Markup("<title>{category} \u2014 {name}{value}</title>").format(
+        category=category, name=name, value=figure.format(value)
+    )
 
 
-def draw_bars(figure: Figure, band: float, y_of, bottom: float) -> list[str]:
+def draw_bars(figure: Figure, band: float, y_of, bottom: float) -> list[Markup]:
     parts = []
     gap = band * 0.22
     groups = 1 if figure.kind == "stacked" else len(figure.series)
@@ -209,31 +241,52 @@ def draw_bars(figure: Figure, band: float, y_of, bottom: float) -> list[str]:
                 x = left + bar_w * number
             height = max(y_bottom - y_top, 0)
             parts.append(
-                f'<rect class="chart-bar tone-{escape(figure.tone(number))}" x="{attr(x)}" '
-                f'y="{attr(y_top)}" width="{attr(max(bar_w - 1, 1))}" height="{attr(height)}">'
-                f"{tooltip(figure, category, series, value)}</rect>"
+                Markup(
+                    '<rect class="chart-bar tone-{tone}" x="{x}" '
+                    'y="{y}" width="{width}" height="{height}">{tooltip}</rect>'
+                ).format(
+                    tone=figure.tone(number),
+                    x=attr(x),
+                    y=attr(y_top),
+                    width=attr(max(bar_w - 1, 1)),
+                    height=attr(height),
+                    tooltip=tooltip(figure, category, series, value),
+                )
             )
             if figure.kind != "stacked" and len(figure.categories) * groups <= 16 and value:
                 parts.append(
-                    f'<text class="chart-value" x="{attr(x + bar_w / 2)}" y="{attr(y_top - 5)}" '
-                    f'text-anchor="middle">{escape(figure.format(value))}</text>'
+                    Markup(
+                        '<text class="chart-value" x="{x}" y="{y}" '
+                        'text-anchor="middle">{label}</text>'
+                    ).format(x=attr(x + bar_w / 2), y=attr(y_top - 5), label=figure.format(value))
                 )
     return parts
 
 
-def draw_lines(figure: Figure, band: float, y_of) -> list[str]:
+def draw_lines(figure: Figure, band: float, y_of) -> list[Markup]:
     parts = []
     for number, series in enumerate(figure.series):
-        tone = escape(figure.tone(number))
+        tone = figure.tone(number)
         points = [
             (MARGIN_LEFT + band * (index + 0.5), y_of(value))
             for index, value in enumerate(series.values)
         ]
         path = " ".join(f"{attr(x)},{attr(y)}" for x, y in points)
-        parts.append(f'<polyline class="chart-line tone-{tone}" points="{path}"/>')
+        parts.append(
+            Markup('<polyline class="chart-line tone-{tone}" points="{path}"/>').format(
+                tone=tone, path=path
+            )
+        )
         for (x, y), category, value in zip(points, figure.categories, series.values, strict=True):
             parts.append(
-                f'<circle class="chart-point tone-{tone}" cx="{attr(x)}" cy="{attr(y)}" r="4.5">'
-                f"{tooltip(figure, category, series, value)}</circle>"
+                Markup(
+                    '<circle class="chart-point tone-{tone}" cx="{x}" cy="{y}" r="4.5">'
+                    "{tooltip}</circle>"
+                ).format(
+                    tone=tone,
+                    x=attr(x),
+                    y=attr(y),
+                    tooltip=tooltip(figure, category, series, value),
+                )
             )
     return parts

@@ -5,14 +5,14 @@ Seeded from a fixed random state, so every developer sees the same community.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from numpy.random import Generator, default_rng
 from sqlalchemy import select
 
-from community.demo_history import seed_history
+from community.demo_history import between, pick, pick_some, pick_weighted, seed_history
 from community.extensions import db
 from community.models import Area, Interest, Opportunity, Profile, User, utcnow
 from community.passwords import hash_password
@@ -88,7 +88,7 @@ class DemoLogin:
     password: str
 
 
-def weighted_slots(rng: random.Random) -> int:
+def weighted_slots(rng: Generator) -> int:
     """Evenings and weekends are when most people are free."""
     mask = 0
     for weekday in range(7):
@@ -103,21 +103,21 @@ def weighted_slots(rng: random.Random) -> int:
     return mask or 1 << slot_number(5, 1)
 
 
-def make_profile(rng: random.Random, interests: list[Interest], areas: list[Area]) -> Profile:
+def make_profile(rng: Generator, interests: list[Interest], areas: list[Area]) -> Profile:
     # Sign-ups skew shy: the people who most need Kindred find meeting new people hardest.
-    comfort = rng.choices([1, 2, 3, 4, 5], weights=[18, 30, 27, 17, 8])[0]
+    comfort = pick_weighted(rng, [1, 2, 3, 4, 5], [18, 30, 27, 17, 8])
     setting = (
         "one_on_one"
         if comfort == 1 and rng.random() < 0.6
-        else rng.choice(["small", "small", "group", "any"])
+        else pick(rng, ["small", "small", "group", "any"])
     )
     # Interests cluster: most picks come from two favourite categories.
     categories = sorted({i.category for i in interests})
-    favourites = rng.sample(categories, 2)
+    favourites = pick_some(rng, categories, 2)
     pool = [i for i in interests if i.category in favourites]
-    chosen = set(rng.sample(pool, min(len(pool), rng.randint(2, 6))))
-    chosen |= set(rng.sample(interests, rng.randint(0, 3)))
-    area = rng.choice(areas)
+    chosen = set(pick_some(rng, pool, min(len(pool), between(rng, 2, 6))))
+    chosen |= set(pick_some(rng, interests, between(rng, 0, 3)))
+    area = pick(rng, areas)
     consent = rng.random() < 0.9
     steps = "interests,meeting,availability,place" + (",about" if rng.random() < 0.8 else "")
     return Profile(
@@ -125,15 +125,15 @@ def make_profile(rng: random.Random, interests: list[Interest], areas: list[Area
         comfort=comfort if consent else None,
         availability_mask=weighted_slots(rng) if consent else None,
         setting=setting,
-        format=rng.choices(["in_person", "online", "either"], weights=[55, 15, 30])[0],
+        format=pick_weighted(rng, ["in_person", "online", "either"], [55, 15, 30]),
         wants_groups=rng.random() < 0.7,
         wants_walks=rng.random() < 0.45,
         wants_volunteering=rng.random() < 0.35,
         area=area,
-        max_km=rng.choice([1.5, 2, 3, 3, 5, 8]),
-        pace=rng.choice(["gentle", "steady", "brisk", None]),
-        languages=",".join(["English"] + rng.sample(LANGUAGES[1:], rng.choice([0, 0, 0, 1, 2]))),
-        about_me=rng.choice(ABOUT),
+        max_km=pick(rng, [1.5, 2, 3, 3, 5, 8]),
+        pace=pick(rng, ["gentle", "steady", "brisk", None]),
+        languages=",".join(["English"] + pick_some(rng, LANGUAGES[1:], pick(rng, [0, 0, 0, 1, 2]))),
+        about_me=pick(rng, ABOUT),
         paused_until=(utcnow() + timedelta(days=14)).date() if rng.random() < 0.04 else None,
         steps_done=steps,
         interests=sorted(chosen, key=lambda i: i.name),
@@ -147,15 +147,15 @@ def seed_demo(
     progress: Callable[[int], None] | None = None,
 ) -> list[DemoLogin]:
     """Create the demo community; returns the logins to print for the developer."""
-    rng = random.Random(random_state)
+    rng = default_rng(random_state)
     interests = list(db.session.execute(select(Interest).order_by(Interest.id)).scalars())
     areas = list(db.session.execute(select(Area).order_by(Area.id)).scalars())
-    # One hash for every demo member: Argon2 is deliberately slow.
-    member_password = "kindred-demo-member"
+    # One password and one hash for every demo member: Argon2 is deliberately slow.
+    member_password = f"demo-member-{int(rng.integers(10**6)):06d}"
     member_hash = hash_password(member_password)
     logins = []
     for number, role in ((1, "admin"), (2, "organizer")):
-        password = f"demo-organizer-{rng.randrange(10**6):06d}"
+        password = f"demo-organizer-{int(rng.integers(10**6)):06d}"
         email = f"organizer{number}@demo.kindred.example"
         db.session.add(
             User(
@@ -169,14 +169,14 @@ def seed_demo(
         )
         logins.append(DemoLogin(role, email, password))
     for index in range(members):
-        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_INITIALS)}."
+        name = f"{pick(rng, FIRST_NAMES)} {pick(rng, LAST_INITIALS)}."
         db.session.add(
             User(
                 email=f"member{index + 1}@demo.kindred.example",
                 display_name=name,
                 password_hash=member_hash,
                 email_verified_at=utcnow() if rng.random() < 0.92 else None,
-                created_at=utcnow() - timedelta(days=rng.randint(0, 120)),
+                created_at=utcnow() - timedelta(days=between(rng, 0, 120)),
                 profile=make_profile(rng, interests, areas),
             )
         )
@@ -200,7 +200,7 @@ def seed_demo(
         )
     logins.append(DemoLogin("member", "member1@demo.kindred.example", member_password))
     db.session.flush()
-    seed_history(random.Random(random_state), organizer_of_demo())
+    seed_history(default_rng(random_state), organizer_of_demo())
     return logins
 
 

@@ -7,10 +7,12 @@ sees the same history.
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
+from numpy.random import Generator
 from sqlalchemy import select
 
 from community.extensions import db
@@ -54,6 +56,32 @@ UNPLACED_REASONS = {
 }
 
 
+T = TypeVar("T")
+
+
+# Draws from the seeded generator that give back the Python objects themselves
+# (never numpy scalars), so they can go straight into the database or JSON.
+def pick(rng: Generator, items: Sequence[T]) -> T:
+    """One item, each equally likely."""
+    return items[int(rng.integers(len(items)))]
+
+
+def pick_weighted(rng: Generator, items: Sequence[T], weights: Sequence[float]) -> T:
+    """One item, chosen in proportion to its weight."""
+    total = sum(weights)
+    return items[int(rng.choice(len(items), p=[w / total for w in weights]))]
+
+
+def pick_some(rng: Generator, items: Sequence[T], count: int) -> list[T]:
+    """``count`` different items in random order."""
+    return [items[int(i)] for i in rng.choice(len(items), size=count, replace=False)]
+
+
+def between(rng: Generator, low: int, high: int) -> int:
+    """A whole number from low to high, both included."""
+    return int(rng.integers(low, high + 1))
+
+
 def monday(weeks_ago: int, today: date) -> date:
     return today - timedelta(days=today.weekday(), weeks=weeks_ago)
 
@@ -65,7 +93,7 @@ def at(day: date, slot: int) -> datetime:
     )
 
 
-def shared_slot(rng: random.Random, profiles: list[Profile]) -> int:
+def shared_slot(rng: Generator, profiles: list[Profile]) -> int:
     masks = [p.availability_mask or 0 for p in profiles]
     common = masks[0]
     for mask in masks[1:]:
@@ -75,7 +103,7 @@ def shared_slot(rng: random.Random, profiles: list[Profile]) -> int:
         or [s for s in range(21) if masks[0] >> s & 1]
         or [16]
     )
-    return rng.choice(pool)
+    return pick(rng, pool)
 
 
 def reason_for(profiles: list[Profile], kind: str, opportunity: Opportunity | None) -> str:
@@ -90,12 +118,12 @@ def reason_for(profiles: list[Profile], kind: str, opportunity: Opportunity | No
     return "You live close by and share a free evening."
 
 
-def chunk(rng: random.Random, people: list, low: int, high: int) -> tuple[list[list], list]:
+def chunk(rng: Generator, people: list, low: int, high: int) -> tuple[list[list], list]:
     """Split into groups between low and high; anyone who can't make a group is left over."""
-    rng.shuffle(people)
+    people = [people[int(i)] for i in rng.permutation(len(people))]
     groups: list[list] = []
     while len(people) >= low:
-        size = min(rng.randint(low, high), len(people))
+        size = min(between(rng, low, high), len(people))
         if len(people) - size and len(people) - size < low and len(people) <= high + low - 1:
             size = len(people) if len(people) <= high else size
         groups.append(people[:size])
@@ -103,7 +131,7 @@ def chunk(rng: random.Random, people: list, low: int, high: int) -> tuple[list[l
     return groups, people
 
 
-def seed_history(rng: random.Random, organizer: User, today: date | None = None) -> None:
+def seed_history(rng: Generator, organizer: User, today: date | None = None) -> None:
     """Add the past rounds. Call after the members and opportunities exist."""
     today = today or date.today()
     now = utcnow()
@@ -123,7 +151,7 @@ def seed_history(rng: random.Random, organizer: User, today: date | None = None)
         if u.is_verified and u.profile and u.profile.consent_at and u.profile.area_id
     ]
     # A few members whose profile makes them hard to place: left out round after round.
-    hard_to_place = {u.id for u in rng.sample([u for u in ready if u.profile.wants_groups], 7)}
+    hard_to_place = {u.id for u in pick_some(rng, [u for u in ready if u.profile.wants_groups], 7)}
     accepted_by_user: dict[int, list[tuple[Match, MatchMember]]] = defaultdict(list)
     report_candidates: list[Match] = []
 
@@ -170,7 +198,7 @@ def seed_history(rng: random.Random, organizer: User, today: date | None = None)
                 if not fits:
                     left_out.append(user)
                     continue
-                choice = rng.choice(fits)
+                choice = pick(rng, fits)
                 seats[choice.id] -= 1
                 for team, opportunity in teams:
                     if opportunity is choice:
@@ -190,7 +218,7 @@ def seed_history(rng: random.Random, organizer: User, today: date | None = None)
         for team, opportunity in teams:
             profiles = [u.profile for u in team]
             slot = shared_slot(rng, profiles)
-            score = round(rng.uniform(0.52, 0.9), 3)
+            score = round(float(rng.uniform(0.52, 0.9)), 3)
             scores.append(score)
             match = Match(
                 round=round_,
@@ -208,14 +236,14 @@ def seed_history(rng: random.Random, organizer: User, today: date | None = None)
             )
             db.session.add(match)
             for user in team:
-                status = rng.choices(["accepted", "declined", "invited"], weights=[70, 13, 17])[0]
+                status = pick_weighted(rng, ["accepted", "declined", "invited"], [70, 13, 17])
                 member = MatchMember(
                     match=match,
                     user_id=user.id,
                     status=status,
                     invited_at=approved_at,
                     responded_at=(
-                        approved_at + timedelta(hours=rng.randint(2, 60))
+                        approved_at + timedelta(hours=between(rng, 2, 60))
                         if status != "invited"
                         else None
                     ),
@@ -241,7 +269,7 @@ def seed_history(rng: random.Random, organizer: User, today: date | None = None)
 
 
 def seed_feedback(
-    rng: random.Random,
+    rng: Generator,
     accepted_by_user: dict[int, list[tuple[Match, MatchMember]]],
     now: datetime,
 ) -> None:
@@ -253,7 +281,7 @@ def seed_feedback(
                 continue
             met = rng.random() < 0.88
             feeling = (
-                rng.choices(["nurturing", "neutral", "draining"], weights=[62, 27, 11])[0]
+                pick_weighted(rng, ["nurturing", "neutral", "draining"], [62, 27, 11])
                 if met
                 else None
             )
@@ -263,26 +291,26 @@ def seed_feedback(
                 met=met,
                 feeling=feeling,
                 wants_new_people=rng.random() < 0.2,
-                created_at=min(match.meeting_at + timedelta(days=rng.randint(1, 3)), now),
+                created_at=min(match.meeting_at + timedelta(days=between(rng, 1, 3)), now),
             )
             db.session.add(feedback)
             given[user_id].append(feedback)
     twice = [user_id for user_id, items in sorted(given.items()) if len(items) >= 2]
-    for user_id in rng.sample(twice, min(4, len(twice))):
+    for user_id in pick_some(rng, twice, min(4, len(twice))):
         for feedback in sorted(given[user_id], key=lambda f: f.created_at)[-2:]:
             feedback.met = True
             feedback.feeling = "draining"
 
 
-def seed_reports(rng: random.Random, matches: list[Match], now: datetime) -> None:
+def seed_reports(rng: Generator, matches: list[Match], now: datetime) -> None:
     """A handful of open reports, each between two people who were in the same group."""
     for match, reason in zip(
-        rng.sample(matches, min(4, len(matches))), REPORT_REASONS, strict=False
+        pick_some(rng, matches, min(4, len(matches))), REPORT_REASONS, strict=False
     ):
         people = [m.user_id for m in match.members if m.user_id is not None]
         if len(people) < 2:
             continue
-        reporter, reported = rng.sample(people, 2)
+        reporter, reported = pick_some(rng, people, 2)
         db.session.add(
             Report(
                 reporter_id=reporter,
@@ -290,6 +318,6 @@ def seed_reports(rng: random.Random, matches: list[Match], now: datetime) -> Non
                 match_id=match.id,
                 reason=reason,
                 status="open",
-                created_at=min(match.meeting_at + timedelta(days=rng.randint(1, 4)), now),
+                created_at=min(match.meeting_at + timedelta(days=between(rng, 1, 4)), now),
             )
         )

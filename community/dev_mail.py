@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, current_app, render_template
-from markupsafe import Markup, escape
 
 from community.mail_sink import ReceivedMail, read_folder
 
@@ -14,9 +13,18 @@ bp = Blueprint("dev_mail", __name__, url_prefix="/dev/mail")
 URL = re.compile(r"https?://[^\s<>\"]+")
 
 
-def linkify(text: str) -> Markup:
-    escaped = str(escape(text))
-    return Markup(URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped))
+def linkify(text: str) -> list[tuple[bool, str]]:
+    """The text as (is_link, text) pieces; the template links the URLs and escapes it all."""
+    pieces: list[tuple[bool, str]] = []
+    start = 0
+    for found in URL.finditer(text):
+        if found.start() > start:
+            pieces.append((False, text[start : found.start()]))
+        pieces.append((True, found.group(0)))
+        start = found.end()
+    if start < len(text):
+        pieces.append((False, text[start:]))
+    return pieces
 
 
 def messages() -> list[tuple[str, ReceivedMail]]:

@@ -45,7 +45,8 @@ from community.tokens import InvalidToken, make_token, read_token, serializer
 from community.unsubscribe import PURPOSE as UNSUBSCRIBE_PURPOSE
 from community.unsubscribe import one_click_headers
 
-TOKEN_PURPOSE = "invitation"
+# The signing salt of accept, decline and release links (changing it voids sent links).
+RESPONSE_LINK_PURPOSE = "invitation"
 KIND_SINGULAR = {
     "groups": "Small group",
     "walks": "Walking partners",
@@ -78,13 +79,13 @@ class NotAccepted(InvitationError):
 
 
 def response_token(seat_id: int, nonce: str) -> str:
-    return make_token(TOKEN_PURPOSE, {"mm": seat_id, "n": nonce})
+    return make_token(RESPONSE_LINK_PURPOSE, {"mm": seat_id, "n": nonce})
 
 
 def resolve(token: str) -> MatchMember:
     """The seat a response link belongs to; raises InvalidToken or LinkUsed."""
     max_age = current_app.config.get("INVITATION_TOKEN_MAX_AGE", TOKEN_MAX_AGE)
-    payload = read_token(TOKEN_PURPOSE, token, max_age)
+    payload = read_token(RESPONSE_LINK_PURPOSE, token, max_age)
     seat = db.session.get(MatchMember, payload.get("mm"))
     if seat is None or seat.match.status != "active":
         raise InvalidToken()
@@ -118,7 +119,7 @@ class LinkMaker:
             }
             self.connections = external_url("connections.index")
         # One signer per purpose for the whole batch (building one per token costs).
-        self.response_signer = serializer(TOKEN_PURPOSE)
+        self.response_signer = serializer(RESPONSE_LINK_PURPOSE)
         self.unsubscribe_signer = serializer(UNSUBSCRIBE_PURPOSE)
 
     def url(self, endpoint: str, token: str) -> str:

@@ -22,7 +22,6 @@ from tests.conftest import links_in, path_of
 from tests.test_browser import DESKTOP, PHONE, browser, shoot  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
-MEMBER_PASSWORD = "kindred-demo-member"
 
 
 @pytest.fixture
@@ -33,6 +32,8 @@ def demo_app(make_app):
         logins = seed_demo(300)
         db.session.commit()
     app.config["DEMO_ORGANIZER"] = next(x for x in logins if x.role == "admin")
+    # Every demo member shares the one password seed_demo reports.
+    app.config["DEMO_MEMBER_PASSWORD"] = next(x for x in logins if x.role == "member").password
     return app
 
 
@@ -132,7 +133,7 @@ def test_organizer_runs_and_approves_rounds_and_a_member_accepts(
     shoot(page, f"{viewport_name}-rounds-08-accepted")
     page.get_by_role("link", name="See my connections").click()
     page.get_by_label("Email").fill(member_email)
-    page.get_by_label("Password").fill(MEMBER_PASSWORD)
+    page.get_by_label("Password").fill(demo_app.config["DEMO_MEMBER_PASSWORD"])
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="My connections")).to_be_visible()
     shoot(page, f"{viewport_name}-rounds-09-connections")
