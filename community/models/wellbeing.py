@@ -46,9 +46,7 @@ class LonelinessCheck(db.Model):
     companionship: Mapped[int] = mapped_column()
     left_out: Mapped[int] = mapped_column()
     isolated: Mapped[int] = mapped_column()
-    taken_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
     @property
     def score(self) -> int:
