@@ -132,13 +132,13 @@ def last_matched_subquery():
 
 
 def filtered(filters: MemberFilters, today: date | None = None) -> tuple[Select, Any]:
+    """Members matching the filters; "last matched" is joined only when filtered on,
+    since aggregating every member's history costs more than the page itself."""
     today = today or date.today()
     last = last_matched_subquery()
-    query = (
-        select(User, Profile, last.c.last_matched)
-        .outerjoin(Profile, Profile.user_id == User.id)
-        .outerjoin(last, last.c.user_id == User.id)
-    )
+    query = select(User, Profile).outerjoin(Profile, Profile.user_id == User.id)
+    if filters.last_matched:
+        query = query.outerjoin(last, last.c.user_id == User.id)
     if filters.q:
         # Typed % and _ are letters to look for, not wildcards.
         typed = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -196,15 +196,36 @@ def search(filters: MemberFilters, page: int = 1, per_page: int = PER_PAGE) -> M
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
+    last_matched = last_matched_for([user.id for user, _profile in rows])
     area_names = area_name_lookup()
     return MemberPage(
         rows=[
-            MemberRow(user, profile, area_names.get(profile.area_id) if profile else None, last)
-            for user, profile, last in rows
+            MemberRow(
+                user,
+                profile,
+                area_names.get(profile.area_id) if profile else None,
+                last_matched.get(user.id),
+            )
+            for user, profile in rows
         ],
         total=total,
         page=page,
         per_page=per_page,
+    )
+
+
+def last_matched_for(user_ids: list[int]) -> dict[int, datetime]:
+    """When each of these members was last placed in an approved round."""
+    if not user_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(MatchMember.user_id, func.max(Match.created_at))
+            .join(Match, Match.id == MatchMember.match_id)
+            .join(MatchRound, MatchRound.id == Match.round_id)
+            .where(MatchRound.status == "approved", MatchMember.user_id.in_(user_ids))
+            .group_by(MatchMember.user_id)
+        ).all()
     )
 
 
