@@ -36,7 +36,10 @@ STEP_NAMES = [step for step, _title in WIZARD_STEPS]
 @bp.before_request
 @login_required
 def require_login():
-    """Every page here is a member's own."""
+    """Every page here is a member's own; staff created without a profile get one."""
+    if current_user.profile is None:
+        profiles.ensure_profile(current_user)
+        db.session.commit()
 
 
 @bp.get("/home")

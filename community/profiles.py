@@ -35,6 +35,13 @@ def active_areas() -> list[Area]:
     )
 
 
+def ensure_profile(user: User) -> Profile:
+    """Accounts made outside sign-up (staff, imports) start with an empty profile."""
+    if user.profile is None:
+        user.profile = Profile(steps_done="")
+    return user.profile
+
+
 def mark_step(profile: Profile, step: str) -> None:
     if step not in profile.completed_steps:
         profile.steps_done = ",".join([*profile.completed_steps, step])

@@ -241,3 +241,16 @@ def test_profile_pages_need_a_login(client):
     for path in ("/home", "/profile/interests", "/profile/about"):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.location
+
+
+def test_staff_made_without_a_profile_get_one_on_their_home_page(app, members):
+    from community.models import Profile
+
+    organizer = members.create(role="organizer")
+    with app.app_context():
+        db.session.delete(db.session.get(Profile, organizer.id))
+        db.session.commit()
+    client = app.test_client()
+    login(client, organizer.email, PASSWORD)
+    assert client.get("/home").status_code == 200
+    assert client.get("/profile/interests").status_code == 200

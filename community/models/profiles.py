@@ -80,11 +80,11 @@ class Profile(db.Model):
 
     @property
     def language_list(self) -> list[str]:
-        return [lang for lang in self.languages.split(",") if lang]
+        return [lang for lang in (self.languages or "").split(",") if lang]
 
     @property
     def completed_steps(self) -> set[str]:
-        return {step for step in self.steps_done.split(",") if step}
+        return {step for step in (self.steps_done or "").split(",") if step}
 
     @property
     def availability_slots(self) -> set[int]:
