@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 import matching
+from community import rounds
 from community.accounts import external_url
 from community.extensions import db
 from community.mail_outbox import queue_mail
@@ -590,29 +591,31 @@ def accept(seat: MatchMember) -> str:
 
 def decline(seat: MatchMember) -> MatchMember | None:
     """Decline quietly; for a placement the next suitable volunteer is invited."""
-    result = db.session.execute(
-        update(MatchMember)
-        .where(MatchMember.id == seat.id, MatchMember.status == "invited")
-        .values(status="declined", responded_at=utcnow(), token_nonce=new_nonce())
-        .execution_options(synchronize_session=False)
+    return give_up_seat(
+        seat, "invited", "declined", AlreadyResponded("You have already answered this invitation.")
     )
-    db.session.expire(seat)
-    if result.rowcount != 1:
-        raise AlreadyResponded("You have already answered this invitation.")
-    return invite_from_waitlist(seat.match)
 
 
 def release(seat: MatchMember) -> MatchMember | None:
     """Give an accepted place back; for a placement the waitlist gets it."""
+    return give_up_seat(
+        seat, "accepted", "released", NotAccepted("Only a place you have accepted can be released.")
+    )
+
+
+def give_up_seat(
+    seat: MatchMember, current: str, new: str, refusal: InvitationError
+) -> MatchMember | None:
+    """Move a seat from `current` to `new` in one conditional update, then offer the place."""
     result = db.session.execute(
         update(MatchMember)
-        .where(MatchMember.id == seat.id, MatchMember.status == "accepted")
-        .values(status="released", responded_at=utcnow(), token_nonce=new_nonce())
+        .where(MatchMember.id == seat.id, MatchMember.status == current)
+        .values(status=new, responded_at=utcnow(), token_nonce=new_nonce())
         .execution_options(synchronize_session=False)
     )
     db.session.expire(seat)
     if result.rowcount != 1:
-        raise NotAccepted("Only a place you have accepted can be released.")
+        raise refusal
     return invite_from_waitlist(seat.match)
 
 
@@ -650,10 +653,7 @@ def waitlist(match: Match) -> list[User]:
         .where(
             User.id.in_(order),
             User.id.not_in(in_round),
-            User.active.is_(True),
-            User.email_verified_at.is_not(None),
-            User.unsubscribed_at.is_(None),
-            Profile.consent_at.is_not(None),
+            *rounds.reachable_and_consenting(),
             Profile.wants_volunteering.is_(True),
         )
     ).all()

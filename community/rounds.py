@@ -120,6 +120,21 @@ WANTS = {
 }
 
 
+def reachable_and_consenting() -> tuple:
+    """Who may be invited at all: active, confirmed, subscribed, deliverable, consenting.
+
+    An address that bounced would swallow the invitation; the member is told on
+    their home page instead.
+    """
+    return (
+        User.active.is_(True),
+        User.email_verified_at.is_not(None),
+        User.unsubscribed_at.is_(None),
+        User.email_bounced_at.is_(None),
+        Profile.consent_at.is_not(None),
+    )
+
+
 def eligible_query(kind: str, area_ids: Iterable[int], week_start: date):
     """Verified, active, subscribed, consenting, not paused, asking for this kind, in the areas."""
     area_ids = list(area_ids)
@@ -128,13 +143,7 @@ def eligible_query(kind: str, area_ids: Iterable[int], week_start: date):
         .join(Profile, Profile.user_id == User.id)
         .outerjoin(Area, Area.id == Profile.area_id)
         .where(
-            User.active.is_(True),
-            User.email_verified_at.is_not(None),
-            User.unsubscribed_at.is_(None),
-            # An address that bounced would swallow the invitation; the member is told
-            # on their home page instead (see members.home).
-            User.email_bounced_at.is_(None),
-            Profile.consent_at.is_not(None),
+            *reachable_and_consenting(),
             Profile.availability_mask.is_not(None),
             Profile.availability_mask > 0,
             or_(Profile.paused_until.is_(None), Profile.paused_until <= week_start),
