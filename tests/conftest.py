@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from html import unescape
 from pathlib import Path
 
@@ -160,14 +161,21 @@ def path_of(link: str) -> str:
     return "/" + link.split("://", 1)[1].split("/", 1)[1]
 
 
-def wait_for_mail(sink, address: str, count: int = 1, timeout: float = 10.0):
-    """Mail for `address`, waiting for out-of-band delivery (sign-up, password reset)."""
-    import time
-
+def wait_for(check, timeout: float = 30, what: str = "it"):
+    """Poll `check` until it returns something truthy; that value, or a clear failure."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        received = sink.to(address)
-        if len(received) >= count:
-            return received
+        result = check()
+        if result:
+            return result
         time.sleep(0.05)
-    raise AssertionError(f"expected {count} mail(s) for {address}, got {len(sink.to(address))}")
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_for_mail(sink, address: str, count: int = 1, timeout: float = 10.0):
+    """Mail for `address`, waiting for out-of-band delivery (sign-up, password reset)."""
+    return wait_for(
+        lambda: (received := sink.to(address)) and len(received) >= count and received,
+        timeout,
+        f"{count} mail(s) for {address}",
+    )

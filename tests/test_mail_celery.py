@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from community.celery_app import celery_for
 from community.extensions import db
 from community.models import MatchRound, OutboxMessage, User, utcnow
-from tests.conftest import submit
+from tests.conftest import submit, wait_for
 from tests.test_mail_outbox import invite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,15 +49,6 @@ def celery_env(database_uri: str, mail_port: int, queue: str) -> dict[str, str]:
         KINDRED_MAIL_SWEEP_SECONDS="1",
     )
     return env
-
-
-def wait_for(condition, timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -10,7 +10,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlalchemy import select
 from community.extensions import db
 from community.mail_sink import free_port
 from community.models import Area, Interest
-from tests.conftest import links_in
+from tests.conftest import links_in, wait_for
 from tests.factories import PASSWORD
 from tests.http_session import HttpSession
 
@@ -35,16 +34,6 @@ pytestmark = [
         reason="the production shape runs on PostgreSQL (CI's second pass)",
     ),
 ]
-
-
-def wait_for(check, timeout: float = 30, what: str = "it"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def http_ready(url: str) -> bool:
