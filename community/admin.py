@@ -8,9 +8,9 @@ from flask_login import current_user
 from community import audit, member_directory
 from community.extensions import db
 from community.models import User
-from community.organize_access import admin_blueprint, refused
+from community.organize_access import admin_blueprint, confirmed_change, refused
 from community.organize_errors import ChangeRefused
-from community.organize_forms import ConfirmForm, RoleForm
+from community.organize_forms import RoleForm
 
 bp = admin_blueprint("admin", __name__, "/admin")
 
@@ -66,43 +66,28 @@ def change_role(user_id: int):
 @bp.post("/members/<int:user_id>/deactivate")
 def deactivate(user_id: int):
     user = db.get_or_404(User, user_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            member_directory.set_active(current_user, user, False)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-        else:
-            db.session.commit()
-            flash(f"{user.display_name}'s account is deactivated.", "success")
+    confirmed_change(
+        lambda: member_directory.set_active(current_user, user, False),
+        f"{user.display_name}'s account is deactivated.",
+    )
     return back_to(user)
 
 
 @bp.post("/members/<int:user_id>/reactivate")
 def reactivate(user_id: int):
     user = db.get_or_404(User, user_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            member_directory.set_active(current_user, user, True)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-        else:
-            db.session.commit()
-            flash(f"{user.display_name}'s account is active again.", "success")
+    confirmed_change(
+        lambda: member_directory.set_active(current_user, user, True),
+        f"{user.display_name}'s account is active again.",
+    )
     return back_to(user)
 
 
 @bp.post("/members/<int:user_id>/resend-verification")
 def resend_verification(user_id: int):
     user = db.get_or_404(User, user_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            member_directory.resend_verification(current_user, user)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-        else:
-            db.session.commit()
-            flash(f"A new confirmation link is on its way to {user.email}.", "success")
+    confirmed_change(
+        lambda: member_directory.resend_verification(current_user, user),
+        f"A new confirmation link is on its way to {user.email}.",
+    )
     return back_to(user)

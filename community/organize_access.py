@@ -6,12 +6,17 @@ without the role check; tests walk the whole URL map to make sure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, abort, current_app, flash
 from flask_login import current_user
 
-from community.extensions import login_manager
+from community.extensions import db, login_manager
 from community.moderation import open_count
 from community.organize_errors import ChangeRefused
+
+T = TypeVar("T")
 
 
 def require_role(admin: bool):
@@ -58,3 +63,27 @@ def admin_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
 def refused(error: ChangeRefused) -> None:
     """Tell the organizer why nothing changed."""
     flash(str(error), "error")
+
+
+# What confirmed_change returns when nothing changed (refused, or no valid confirmation).
+UNCHANGED = object()
+
+
+def confirmed_change(change: Callable[[], T], done: str | Callable[[T], str]) -> T | object:
+    """One confirm button's change: commit and say what happened, or roll back and say why not.
+
+    Returns the change's result, or UNCHANGED.
+    """
+    from community.organize_forms import ConfirmForm
+
+    if not ConfirmForm().validate_on_submit():
+        return UNCHANGED
+    try:
+        result = change()
+    except ChangeRefused as error:
+        db.session.rollback()
+        refused(error)
+        return UNCHANGED
+    db.session.commit()
+    flash(done(result) if callable(done) else done, "success")
+    return result

@@ -9,7 +9,7 @@ from community import areas
 from community.extensions import db
 from community.form_rules import options
 from community.models import Area
-from community.organize_access import organizer_blueprint, refused
+from community.organize_access import UNCHANGED, confirmed_change, organizer_blueprint, refused
 from community.organize_errors import ChangeRefused
 from community.organize_forms import AreaForm, ChooseTargetForm, ConfirmForm
 
@@ -178,32 +178,22 @@ def merge(area_id: int):
 @bp.post("/<int:area_id>/retire")
 def retire(area_id: int):
     area = db.get_or_404(Area, area_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            asked = areas.retire_area(current_user, area)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-            return redirect(url_for(".edit", area_id=area.id))
-        db.session.commit()
-        flash(
-            f"\u201c{area.name}\u201d is retired. {asked} member{'s' if asked != 1 else ''} "
-            "will be asked to choose another neighbourhood.",
-            "success",
-        )
+    asked = confirmed_change(
+        lambda: areas.retire_area(current_user, area),
+        lambda asked: (
+            f"\u201c{area.name}\u201d is retired. {asked} "
+            f"member{'s' if asked != 1 else ''} will be asked to choose another neighbourhood."
+        ),
+    )
+    if asked is UNCHANGED:
+        return redirect(url_for(".edit", area_id=area.id))
     return redirect(url_for(".index"))
 
 
 @bp.post("/<int:area_id>/restore")
 def restore(area_id: int):
     area = db.get_or_404(Area, area_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            areas.restore_area(current_user, area)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-        else:
-            db.session.commit()
-            flash(f"\u201c{area.name}\u201d is back in use.", "success")
+    confirmed_change(
+        lambda: areas.restore_area(current_user, area), f"\u201c{area.name}\u201d is back in use."
+    )
     return redirect(url_for(".index"))

@@ -11,7 +11,7 @@ from community import vocabulary
 from community.extensions import db
 from community.form_rules import options
 from community.models import Interest
-from community.organize_access import organizer_blueprint, refused
+from community.organize_access import confirmed_change, organizer_blueprint, refused
 from community.organize_errors import ChangeRefused
 from community.organize_forms import ChooseTargetForm, ConfirmForm, InterestForm
 
@@ -122,30 +122,18 @@ def merge(interest_id: int):
 @bp.post("/<int:interest_id>/retire")
 def retire(interest_id: int):
     interest = db.get_or_404(Interest, interest_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            vocabulary.retire_interest(current_user, interest)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-        else:
-            db.session.commit()
-            flash(
-                f"\u201c{interest.name}\u201d is retired; members can't choose it now.", "success"
-            )
+    confirmed_change(
+        lambda: vocabulary.retire_interest(current_user, interest),
+        f"\u201c{interest.name}\u201d is retired; members can't choose it now.",
+    )
     return redirect(url_for(".index"))
 
 
 @bp.post("/<int:interest_id>/restore")
 def restore(interest_id: int):
     interest = db.get_or_404(Interest, interest_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            vocabulary.restore_interest(current_user, interest)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-        else:
-            db.session.commit()
-            flash(f"\u201c{interest.name}\u201d is back in use.", "success")
+    confirmed_change(
+        lambda: vocabulary.restore_interest(current_user, interest),
+        f"\u201c{interest.name}\u201d is back in use.",
+    )
     return redirect(url_for(".index"))

@@ -13,7 +13,7 @@ from community.extensions import db
 from community.form_rules import options
 from community.models import Opportunity
 from community.opportunities import OpportunityDetails
-from community.organize_access import organizer_blueprint, refused
+from community.organize_access import confirmed_change, organizer_blueprint
 from community.organize_errors import ChangeRefused
 from community.organize_forms import ConfirmForm, OpportunityForm
 from community.profile_choices import DAY_PARTS, WEEKDAYS, slot_number
@@ -123,28 +123,18 @@ def edit(opportunity_id: int):
 @bp.post("/<int:opportunity_id>/close")
 def close(opportunity_id: int):
     opportunity = db.get_or_404(Opportunity, opportunity_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            opportunities.close_opportunity(current_user, opportunity)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-        else:
-            db.session.commit()
-            flash(f"\u201c{opportunity.title}\u201d is closed to new volunteers.", "success")
+    confirmed_change(
+        lambda: opportunities.close_opportunity(current_user, opportunity),
+        f"\u201c{opportunity.title}\u201d is closed to new volunteers.",
+    )
     return redirect(url_for(".index"))
 
 
 @bp.post("/<int:opportunity_id>/reopen")
 def reopen(opportunity_id: int):
     opportunity = db.get_or_404(Opportunity, opportunity_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            opportunities.reopen_opportunity(current_user, opportunity)
-        except ChangeRefused as error:
-            db.session.rollback()
-            refused(error)
-        else:
-            db.session.commit()
-            flash(f"\u201c{opportunity.title}\u201d is open again.", "success")
+    confirmed_change(
+        lambda: opportunities.reopen_opportunity(current_user, opportunity),
+        f"\u201c{opportunity.title}\u201d is open again.",
+    )
     return redirect(url_for(".index"))
