@@ -94,27 +94,23 @@ def accept_post(token: str):
 
 @bp.post("/<token>/decline")
 def decline_post(token: str):
-    seat, problem = seat_or_problem(token)
-    if problem:
-        return problem
-    try:
-        invitations.decline(seat)
-    except AlreadyResponded:
-        db.session.rollback()
-        return link_problem(used=True)
-    db.session.commit()
-    return render_template("invitations/answered.html", action="decline", details=None)
+    return give_up_seat(token, "decline", invitations.decline)
 
 
 @bp.post("/<token>/release")
 def release_post(token: str):
+    return give_up_seat(token, "release", invitations.release)
+
+
+def give_up_seat(token: str, action: str, change):
+    """Decline or release by a mailed link: silent to the others, once per link."""
     seat, problem = seat_or_problem(token)
     if problem:
         return problem
     try:
-        invitations.release(seat)
-    except NotAccepted:
+        change(seat)
+    except (AlreadyResponded, NotAccepted):
         db.session.rollback()
         return link_problem(used=True)
     db.session.commit()
-    return render_template("invitations/answered.html", action="release", details=None)
+    return render_template("invitations/answered.html", action=action, details=None)
