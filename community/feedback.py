@@ -75,13 +75,9 @@ def companions(seat: MatchMember) -> list[User]:
     ]
 
 
-def as_aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
 def meeting_has_happened(seat: MatchMember, now: datetime | None = None) -> bool:
     meeting_at = seat.match.meeting_at
-    return meeting_at is not None and as_aware(meeting_at) <= (now or utcnow())
+    return meeting_at is not None and meeting_at <= (now or utcnow())
 
 
 def record_feedback(

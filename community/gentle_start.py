@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from community.accounts import external_url
 from community.extensions import db
-from community.login_sessions import as_aware
 from community.mail_outbox import queue_mail
 from community.models import GentleStart, User, utcnow
 from community.tokens import InvalidToken, make_token, read_token
@@ -108,9 +107,7 @@ def due_plans(now=None) -> list[GentleStart]:
     plans = db.session.execute(
         select(GentleStart).where(GentleStart.stopped_at.is_(None), GentleStart.days_sent < 7)
     ).scalars()
-    return [
-        plan for plan in plans if as_aware(plan.started_at) + timedelta(days=plan.days_sent) <= now
-    ]
+    return [plan for plan in plans if plan.started_at + timedelta(days=plan.days_sent) <= now]
 
 
 def send_due_steps(progress: Callable[[int], None] | None = None, now=None) -> int:

@@ -24,14 +24,9 @@ def start_session(user: User, *, remember: bool) -> str:
     return token
 
 
-def as_aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
 def expired(row: LoginSession, now: datetime) -> bool:
     config = current_app.config
-    created, seen = as_aware(row.created_at), as_aware(row.last_seen_at)
+    created, seen = row.created_at, row.last_seen_at
     if row.remember:
         return now - created > timedelta(seconds=config["REMEMBER_COOKIE_DURATION"])
     return now - seen > timedelta(seconds=config["SESSION_IDLE_TIMEOUT"]) or (
@@ -59,7 +54,7 @@ def resume_session(token: str) -> User | None:
         db.session.commit()
         return None
     # Writing on every request would cost more than idle accuracy to the minute is worth.
-    if now - as_aware(row.last_seen_at) > timedelta(seconds=60):
+    if now - row.last_seen_at > timedelta(seconds=60):
         row.last_seen_at = now
         db.session.commit()
     user.session_token = token

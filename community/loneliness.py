@@ -12,7 +12,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from community.extensions import db
-from community.login_sessions import as_aware
 from community.models import LonelinessCheck, User, utcnow
 
 ANSWERS = {1: "Hardly ever", 2: "Some of the time", 3: "Often"}
@@ -49,7 +48,7 @@ def is_due(user: User, now=None) -> bool:
     if not checks:
         return True
     now = now or utcnow()
-    return now - as_aware(checks[-1].taken_at) >= RECHECK_AFTER
+    return now - checks[-1].taken_at >= RECHECK_AFTER
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -32,14 +32,10 @@ def going(match: Match) -> list[MatchMember]:
     return [s for s in match.members if s.status == "accepted" and s.user is not None]
 
 
-def as_aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def next_occurrence(match: Match, now: datetime | None = None) -> datetime:
     """The next weekly meeting at or after now, same weekday and hour as the first."""
     now = now or utcnow()
-    start = as_aware(match.meeting_at)
+    start = match.meeting_at
     if start >= now:
         return start
     weeks = (now - start).days // 7 + 1
@@ -50,7 +46,7 @@ def weekly_calendar(match: Match, summary: str) -> str:
     """An .ics whose event repeats every week (RRULE FREQ=WEEKLY)."""
     word = KIND_WORDS.get(match.round.kind, "meeting")
     text = calendar_template(
-        f"weekly {word}", as_aware(match.meeting_at), summary, "As before", 90, weekly=True
+        f"weekly {word}", match.meeting_at, summary, "As before", 90, weekly=True
     )
     return text.replace(UID_PLACEHOLDER, f"ritual-{match.id}@")
 
@@ -113,7 +109,7 @@ def queue_ritual_mail(seat: MatchMember, template: str, subject: str, key: str, 
         if template != "ritual_left" or extra.get("still_weekly")
         else [],
         word=word,
-        weekday=as_aware(match.meeting_at).strftime("%A"),
+        weekday=match.meeting_at.strftime("%A"),
         connections=external_url("connections.index"),
         **extra,
     )

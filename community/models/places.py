@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Float, ForeignKey, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.extensions import db
+from community.models.types import UTCDateTime
 from community.models.users import utcnow
 from community.models.vocabulary import Interest
 
@@ -34,7 +35,7 @@ class Area(db.Model):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     default_radius_km: Mapped[float] = mapped_column(Float, default=3.0)
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"<Area {self.name}>"
@@ -58,8 +59,8 @@ class Opportunity(db.Model):
     capacity: Mapped[int] = mapped_column(default=1)
     min_comfort: Mapped[int] = mapped_column(default=1)
     contact: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     area: Mapped[Area | None] = relationship()
     interests: Mapped[list[Interest]] = relationship(secondary=opportunity_interests)

@@ -9,7 +9,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     String,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.extensions import db
+from community.models.types import UTCDateTime
 from community.models.users import utcnow
 from community.models.vocabulary import Interest
 
@@ -52,7 +52,7 @@ class Profile(db.Model):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     # Comfort and availability are stored only while consent_at is set.
-    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     comfort: Mapped[int | None] = mapped_column()
     availability_mask: Mapped[int | None] = mapped_column()
     setting: Mapped[str] = mapped_column(String(20), default="any")
@@ -68,9 +68,7 @@ class Profile(db.Model):
     paused_until: Mapped[date | None] = mapped_column(Date)
     # Comma-separated wizard steps the member has saved, e.g. "interests,meeting".
     steps_done: Mapped[str] = mapped_column(String(100), default="")
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(back_populates="profile")
     area: Mapped[Area | None] = relationship()

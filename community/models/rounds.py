@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.extensions import db
+from community.models.types import UTCDateTime
 from community.models.users import utcnow
 
 if TYPE_CHECKING:
@@ -60,9 +60,9 @@ class MatchRound(db.Model):
     unplaced: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     error: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     matches: Mapped[list[Match]] = relationship(
         back_populates="round", cascade="all, delete-orphan", order_by="Match.id"
@@ -91,10 +91,10 @@ class Match(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
-    meeting_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # A group or pair that keeps meeting weekly at the same slot.
     recurring: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     round: Mapped[MatchRound] = relationship(back_populates="matches")
     area: Mapped[Area | None] = relationship()
@@ -121,9 +121,9 @@ class MatchMember(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="proposed")
     # Part of every response link; rotated once the link is used (single use).
     token_nonce: Mapped[str] = mapped_column(String(32), default="")
-    invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     match: Mapped[Match] = relationship(back_populates="members")
     user: Mapped[User | None] = relationship()

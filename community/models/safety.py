@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     String,
     Text,
@@ -17,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community.extensions import db
+from community.models.types import UTCDateTime
 from community.models.users import User, utcnow
 
 
@@ -39,7 +39,7 @@ class Feedback(db.Model):
     # Private: read by organizers only.
     note: Mapped[str] = mapped_column(Text, default="")
     wants_new_people: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     people: Mapped[list[FeedbackPerson]] = relationship(cascade="all, delete-orphan")
 
@@ -70,7 +70,7 @@ class Block(db.Model):
     blocked_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Report(db.Model):
@@ -90,9 +90,9 @@ class Report(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     handling_note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
     reported_user: Mapped[User | None] = relationship(foreign_keys=[reported_user_id])
@@ -112,8 +112,6 @@ class AuditEntry(db.Model):
     target_id: Mapped[int | None] = mapped_column()
     before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from community.extensions import db
+from community.models.types import UTCDateTime
 from community.models.users import utcnow
 
 
@@ -20,11 +21,11 @@ class GentleStart(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     days_sent: Mapped[int] = mapped_column(default=0)
     # Comma-separated day numbers the member marked done, e.g. "1,2,4".
     days_done: Mapped[str] = mapped_column(String(20), default="")
-    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def done(self) -> set[int]:
@@ -46,7 +47,7 @@ class LonelinessCheck(db.Model):
     companionship: Mapped[int] = mapped_column()
     left_out: Mapped[int] = mapped_column()
     isolated: Mapped[int] = mapped_column()
-    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     @property
     def score(self) -> int:
