@@ -65,10 +65,12 @@ def register_extensions(app: Flask) -> None:
     from community import (
         login_loader,  # noqa: F401  (registers the user loader)
         models,  # noqa: F401  (registers the tables)
+        read_only_commit,
     )
     from community.mail_outbox import register_inline_delivery
 
     db.init_app(app)
+    read_only_commit.register(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
