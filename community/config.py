@@ -74,6 +74,11 @@ class Defaults:
     # "celery": on a Celery worker (production, several hosts).
     ROUND_RUNNER = "thread"
 
+    # The organizer member list keeps a count of this many members or more for this
+    # long (per process), instead of counting them again on every page.
+    MEMBER_COUNT_CACHE_FROM = 10_000
+    MEMBER_COUNT_CACHE_SECONDS = 60
+
     # Set to 1 behind one reverse proxy (nginx, a load balancer) that sets X-Forwarded-*.
     PROXY_FIX_HOPS = 0
 

@@ -13,7 +13,7 @@ from community.extensions import db
 from community.member_directory import MemberFilters
 from community.models import Area, Profile, User, utcnow
 from tests.conftest import login
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, MemberFactory
 
 MEMBERS = 5000
 
@@ -82,3 +82,34 @@ def test_paging_through_thousands_of_members_is_quick(app, organizer_client):
     response = organizer_client.get("/organize/members/?page=150")
     assert response.status_code == 200 and time.perf_counter() - started < 1.0
     assert "Page 150 of" in response.get_data(as_text=True)
+
+
+def test_a_large_member_count_is_reused_briefly_and_a_small_one_never(make_app):
+    app = make_app(MEMBER_COUNT_CACHE_FROM=3, MEMBER_COUNT_CACHE_SECONDS=60)
+    factory = MemberFactory(app)
+    for _ in range(3):
+        factory.create()
+    with app.app_context():
+        assert member_directory.search(MemberFilters()).total == 3
+        factory.create()
+        # Three is "large" here: kept for a minute, while the page itself reads fresh rows.
+        page = member_directory.search(MemberFilters())
+        assert page.total == 3 and len(page.rows) == 4
+        # Below the threshold a count is never kept.
+        unconfirmed = MemberFilters(verified="no")
+        assert member_directory.search(unconfirmed).total == 0
+        factory.create(verified=False)
+        assert member_directory.search(unconfirmed).total == 1
+        app.config["MEMBER_COUNT_CACHE_SECONDS"] = 0
+        assert member_directory.search(MemberFilters()).total == 5
+
+
+def test_paging_by_ids_keeps_the_name_order(app, members):
+    with app.app_context():
+        add_members_in_bulk(60)
+        names = [
+            row.user.display_name
+            for page in (1, 2, 3)
+            for row in member_directory.search(MemberFilters(q="bulk"), page=page).rows
+        ]
+    assert names == sorted(names, key=str.lower) and len(set(names)) == 60
