@@ -45,10 +45,15 @@ def history(user: User) -> list[LonelinessCheck]:
 def is_due(user: User, now=None) -> bool:
     """Offered at sign-up, then again once eight weeks have passed."""
     checks = history(user)
-    if not checks:
+    return due_after(checks[-1].taken_at if checks else None, now)
+
+
+def due_after(last_taken_at, now=None) -> bool:
+    """Whether a check-in is due, given when the member last took one (None: never)."""
+    if last_taken_at is None:
         return True
     now = now or utcnow()
-    return now - checks[-1].taken_at >= RECHECK_AFTER
+    return now - last_taken_at >= RECHECK_AFTER
 
 
 @dataclass(frozen=True)

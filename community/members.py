@@ -7,7 +7,7 @@ from itertools import groupby
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from community import gentle_start, loneliness, profiles
+from community import profiles
 from community.extensions import db
 from community.form_rules import options
 from community.profile_choices import (
@@ -26,6 +26,7 @@ from community.profile_forms import (
     PlaceForm,
     ResumeForm,
 )
+from community.small_steps import small_steps
 from community.vocabulary_defaults import LANGUAGES
 
 bp = Blueprint("members", __name__)
@@ -49,16 +50,16 @@ def home():
 
 def render_home(pause_form: PauseForm, status: int = 200):
     profile = current_user.profile
+    paused = profiles.is_paused(profile)
     return render_template(
         "members/home.html",
         profile=profile,
         readiness=profiles.readiness(current_user),
         next_step=profiles.next_step(profile),
-        paused=profiles.is_paused(profile),
+        paused=paused,
         pause_form=pause_form,
-        resume_form=ResumeForm(),
-        check_in_due=loneliness.is_due(current_user),
-        gentle_plan=gentle_start.plan_for(current_user),
+        resume_form=ResumeForm() if paused else None,
+        small_steps=small_steps(current_user),
     ), status
 
 

@@ -138,3 +138,23 @@ def test_the_dashboard_shows_loneliness_only_as_an_anonymous_average(app, member
     page = client.get("/organize/dashboard").get_data(as_text=True)
     assert "<strong>10</strong> members" in page and "<strong>6.0</strong>" in page
     assert people[0].display_name not in page
+
+
+def test_home_offers_small_steps_until_taken_and_the_check_in_again_after_eight_weeks(app, members):
+    member = members.create()
+    client = logged_in(app, member)
+    home = client.get("/home").get_data(as_text=True)
+    assert "Small steps, if you like" in home
+    assert "gentle start" in home and "Take the check-in" in home
+
+    submit(client, "/account", {}, action="/account/gentle-start")
+    answers = {"companionship": "2", "left_out": "2", "isolated": "2"}
+    assert submit(client, "/account/loneliness-check", answers).status_code == 302
+    assert "Small steps, if you like" not in client.get("/home").get_data(as_text=True)
+
+    with app.app_context():
+        check = loneliness.history(db.session.get(User, member.id))[0]
+        check.taken_at = utcnow() - timedelta(weeks=8, minutes=1)
+        db.session.commit()
+    home = client.get("/home").get_data(as_text=True)
+    assert "Take the check-in" in home and "gentle start" not in home
