@@ -2,16 +2,20 @@
 
 Grouping is solved exactly-scored but locally inside blocks of a few
 hundred members, where a dense similarity matrix costs little. Blocks are
-built by recursive median bisection: first on the map (people must meet
-within walking or travel distance), then along the main direction of the
-feature vectors (so a block holds people who are alike).
+built first on the map by recursive median bisection (people must meet
+within walking or travel distance), then by k-means on the feature vectors
+(so a block holds people who are alike: a cut along one direction of a
+high-dimensional space separates many near neighbours, clusters do not).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from .feasibility import EARTH_RADIUS_KM
+
+KMEANS_ITERATIONS = 10
 
 
 def _principal_direction(points: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
@@ -59,10 +63,49 @@ def map_blocks(coords: np.ndarray, idx: np.ndarray, max_size: int) -> list[np.nd
 def feature_blocks(
     features: np.ndarray, idx: np.ndarray, max_size: int, rng: np.random.RandomState
 ) -> list[np.ndarray]:
-    """Split members ``idx`` into blocks of alike members of at most ``max_size``."""
+    """Split members ``idx`` into blocks of alike members of at most ``max_size``.
+
+    k-means with about one centre per ``max_size`` members finds the blocks;
+    a cluster that came out too large is bisected along its main direction.
+    """
+    if len(idx) <= max_size:
+        return [idx] if len(idx) else []
+    k = int(np.ceil(len(idx) / max_size))
+    labels = _kmeans_labels(features[idx], k, rng)
     out: list[np.ndarray] = []
-    _bisect(idx, lambda part: _principal_direction(features[part], rng), max_size, out)
+    for c in range(k):
+        part = idx[labels == c]
+        if len(part):
+            _bisect(part, lambda p: _principal_direction(features[p], rng), max_size, out)
     return out
+
+
+def group_sums(labels: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Row sums of ``values`` per label 0..k-1 (a sparse product; ``np.add.at`` is far slower)."""
+    onehot = sparse.csr_matrix(
+        (np.ones(len(labels), dtype=values.dtype), (labels, np.arange(len(labels)))),
+        shape=(k, len(labels)),
+    )
+    return np.asarray(onehot @ values)
+
+
+def _kmeans_labels(points: np.ndarray, k: int, rng: np.random.RandomState) -> np.ndarray:
+    """A few Lloyd iterations from ``k`` distinct random members.
+
+    Plain numpy on purpose: one thread, so it behaves the same on a busy
+    machine, and blocks need a good partition, not a converged one.
+    """
+    P = points.astype(np.float32)
+    C = P[rng.choice(len(P), size=k, replace=False)]
+    labels = np.zeros(len(P), dtype=np.int64)
+    for _ in range(KMEANS_ITERATIONS):
+        # Nearest centre by squared distance, dropping the constant |x|^2.
+        labels = np.argmax(P @ C.T - 0.5 * (C * C).sum(axis=1), axis=1)
+        counts = np.bincount(labels, minlength=k)
+        sums = group_sums(labels, P, k)
+        filled = counts > 0
+        C[filled] = sums[filled] / counts[filled, None]
+    return labels
 
 
 def block_similarity(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.neighbors import BallTree
@@ -35,6 +36,8 @@ SMALL_RESTARTS = 16
 SMALL_KICKS = 200
 SMALL_PATIENCE = 40
 RETRY_BLOCK = 200
+PARALLEL_BLOCKS = 8
+THREADS = 2
 
 
 def group_members(
@@ -193,7 +196,27 @@ class _GroupSolver:
             out += feature_blocks(features, region, self.block_size, self.rng)
         return out
 
-    def solve_block(self, idx: np.ndarray, in_person: bool, thorough: bool = False) -> np.ndarray:
+    def solve_blocks(
+        self, blocks: list[np.ndarray], in_person: bool, thorough: bool = False
+    ) -> list[np.ndarray]:
+        """Labels for each block, solved on ``THREADS`` threads when there are many.
+
+        Each block gets its own seed drawn up front, so the result does not
+        depend on which thread finishes first. numpy releases the GIL inside
+        the matrix work, which is most of a block's time.
+        """
+        seeds = self.rng.randint(2**31 - 1, size=len(blocks))
+        jobs = [(b, np.random.RandomState(seed)) for b, seed in zip(blocks, seeds, strict=True)]
+        if len(blocks) < PARALLEL_BLOCKS:
+            return [self.solve_block(b, in_person, rng, thorough) for b, rng in jobs]
+        with ThreadPoolExecutor(THREADS) as pool:
+            return list(
+                pool.map(lambda job: self.solve_block(job[0], in_person, job[1], thorough), jobs)
+            )
+
+    def solve_block(
+        self, idx: np.ndarray, in_person: bool, rng: np.random.RandomState, thorough: bool = False
+    ) -> np.ndarray:
         """Labels for the block members (-1 = not grouped)."""
         S, ok = block_similarity(
             self.X, self.arr, idx, self.avoid_keys, self.prefer_keys, in_person=in_person
@@ -201,14 +224,14 @@ class _GroupSolver:
         masks = self.arr.slots[idx]
         shy = self.arr.shy[idx]
         kw = dict(min_size=self.min_size, max_size=self.max_size, small_cap=self.small_cap)
-        lab = greedy_groups(S, ok, masks, shy, target=self.target, rng=self.rng, **kw)
+        lab = greedy_groups(S, ok, masks, shy, target=self.target, rng=rng, **kw)
         lab = improve_groups(S, lab, masks, shy, **kw)
         # Small instances are cheap: restart from shuffled seeds and keep the best.
         restarts = SMALL_RESTARTS if thorough else 0
         best = ((lab < 0).sum(), -objective(S, lab))
         for _ in range(restarts):
             trial = greedy_groups(
-                S, ok, masks, shy, target=self.target, rng=self.rng, shuffle=True, **kw
+                S, ok, masks, shy, target=self.target, rng=rng, shuffle=True, **kw
             )
             trial = improve_groups(S, trial, masks, shy, **kw)
             key = ((trial < 0).sum(), -objective(S, trial))
@@ -223,7 +246,7 @@ class _GroupSolver:
             groups_now = np.unique(lab[lab >= 0])
             if len(groups_now) < 2:
                 break
-            a, b = self.rng.choice(groups_now, size=2, replace=False)
+            a, b = rng.choice(groups_now, size=2, replace=False)
             loose = np.flatnonzero((lab == a) | (lab == b) | (lab < 0))
             trial = lab.copy()
             trial[loose] = -1
@@ -233,7 +256,7 @@ class _GroupSolver:
                 masks[loose],
                 shy[loose],
                 target=self.target,
-                rng=self.rng,
+                rng=rng,
                 shuffle=True,
                 **kw,
             )
@@ -249,7 +272,7 @@ class _GroupSolver:
             if len(fixable) == 0:
                 break
             retry = greedy_groups(
-                S, ok, masks, shy, target=self.target, rng=self.rng, first=fixable, **kw
+                S, ok, masks, shy, target=self.target, rng=rng, first=fixable, **kw
             )
             retry = improve_groups(S, retry, masks, shy, **kw)
             if (retry < 0).sum() < (lab < 0).sum():
@@ -263,16 +286,16 @@ class _GroupSolver:
         left: list[np.ndarray] = []
         # A whole community this small gets restarts and kicks (near-exact, still fast).
         thorough = len(idx) <= SMALL_BLOCK
-        for block in self.blocks(idx, in_person):
-            lab = self.solve_block(block, in_person, thorough)
+        blocks = self.blocks(idx, in_person)
+        for block, lab in zip(blocks, self.solve_blocks(blocks, in_person, thorough), strict=True):
             groups += _split_labels(block, lab)
             left.append(block[lab < 0])
         rest = np.concatenate(left) if left else np.zeros(0, dtype=np.int64)
         # Leftovers of neighbouring blocks may fit together, or into a group with room.
         if len(rest) >= self.min_size:
             again: list[np.ndarray] = []
-            for block in self.blocks(rest, in_person):
-                lab = self.solve_block(block, in_person)
+            blocks = self.blocks(rest, in_person)
+            for block, lab in zip(blocks, self.solve_blocks(blocks, in_person), strict=True):
                 groups += _split_labels(block, lab)
                 again.append(block[lab < 0])
             rest = np.concatenate(again)

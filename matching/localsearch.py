@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .blocks import group_sums
 from .feasibility import SLOT_BITS
 
 PENALTY = -1000.0
@@ -144,8 +145,7 @@ def improve_groups(
         size = np.bincount(lp, minlength=n_groups)
         own = T[placed, lp]
         P = 0.5 * np.bincount(lp, weights=own, minlength=n_groups)
-        K = np.zeros((n_groups, H.shape[1]), dtype=np.int32)
-        np.add.at(K, lp, H[placed])
+        K = group_sums(lp, H[placed], n_groups)
         shy_count = np.bincount(lp, weights=shy[placed], minlength=n_groups)
         gmask = (K == size[:, None]).astype(np.int64) @ SLOT_BITS
         w = 1.0 / (size - 1)
