@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from community.extensions import db
@@ -34,15 +34,19 @@ def expired(row: LoginSession, now: datetime) -> bool:
     )
 
 
+# One query for the session, its member and their profile: every page needs all three.
+# Built once, since every request with a session cookie runs it.
+SESSION_WITH_MEMBER = (
+    select(LoginSession, User)
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.token == bindparam("token"))
+    .options(joinedload(User.profile))
+)
+
+
 def resume_session(token: str) -> User | None:
     """The user behind a live session token; touches it so idle time restarts."""
-    # One query for the session, its member and their profile: every page needs all three.
-    found = db.session.execute(
-        select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token == token)
-        .options(joinedload(User.profile))
-    ).first()
+    found = db.session.execute(SESSION_WITH_MEMBER, {"token": token}).first()
     if found is None:
         return None
     row, user = found
