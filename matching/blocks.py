@@ -16,6 +16,7 @@ from scipy import sparse
 from .feasibility import EARTH_RADIUS_KM
 
 KMEANS_ITERATIONS = 10
+KMEANS_SAMPLE = 150
 
 
 def _principal_direction(points: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
@@ -90,22 +91,28 @@ def group_sums(labels: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
 
 
 def _kmeans_labels(points: np.ndarray, k: int, rng: np.random.RandomState) -> np.ndarray:
-    """A few Lloyd iterations from ``k`` distinct random members.
+    """Lloyd iterations on a sample of ``KMEANS_SAMPLE`` members per centre, then one assignment.
 
     Plain numpy on purpose: one thread, so it behaves the same on a busy
     machine, and blocks need a good partition, not a converged one.
     """
     P = points.astype(np.float32)
-    C = P[rng.choice(len(P), size=k, replace=False)]
-    labels = np.zeros(len(P), dtype=np.int64)
+    sample = P
+    if len(P) > KMEANS_SAMPLE * k:
+        sample = P[rng.choice(len(P), size=KMEANS_SAMPLE * k, replace=False)]
+    C = sample[rng.choice(len(sample), size=k, replace=False)]
     for _ in range(KMEANS_ITERATIONS):
-        # Nearest centre by squared distance, dropping the constant |x|^2.
-        labels = np.argmax(P @ C.T - 0.5 * (C * C).sum(axis=1), axis=1)
+        labels = _nearest(sample, C)
         counts = np.bincount(labels, minlength=k)
-        sums = group_sums(labels, P, k)
+        sums = group_sums(labels, sample, k)
         filled = counts > 0
         C[filled] = sums[filled] / counts[filled, None]
-    return labels
+    return _nearest(P, C)
+
+
+def _nearest(P: np.ndarray, C: np.ndarray) -> np.ndarray:
+    # Nearest centre by squared distance, dropping the constant |x|^2.
+    return np.argmax(P @ C.T - 0.5 * (C * C).sum(axis=1), axis=1)
 
 
 def block_similarity(
