@@ -147,11 +147,14 @@ def pair_ok(
     arr: MemberArrays, i: np.ndarray, j: np.ndarray, avoid_keys: np.ndarray, in_person: bool
 ) -> np.ndarray:
     """Pairwise hard rules for two members meeting in the given format."""
-    n = len(arr.ids)
-    ok = ((arr.slots[i] & arr.slots[j]) != 0) & languages_ok(arr, i, j)
-    ok &= ~pairs_in(avoid_keys, i, j, n) & (i != j)
+    ok = ((arr.slots[i] & arr.slots[j]) != 0) & languages_ok(arr, i, j) & (i != j)
     if in_person:
         ok &= within_reach(arr, i, j)
+    if len(avoid_keys) and ok.any():
+        # The key lookup is the costly part: only for pairs every other rule allows.
+        bi, bj = np.broadcast_arrays(i, j)
+        ok = np.array(ok, copy=True)
+        ok[ok] = ~pairs_in(avoid_keys, bi[ok], bj[ok], len(arr.ids))
     return ok
 
 

@@ -11,6 +11,7 @@ from .feasibility import EARTH_RADIUS_KM, IN_PERSON, ONLINE, MemberArrays, pair_
 from .results import Quality
 
 BOUND_SAMPLE = 400
+SHORTLIST = 64
 
 
 def member_scores(X: np.ndarray, matches: Sequence[np.ndarray]) -> np.ndarray:
@@ -84,28 +85,44 @@ def top_k_bound(
                 return_distance=True,
             )
         # Similarities by blocks of rows: one matrix product instead of many gathers.
+        cand_vectors_t = np.ascontiguousarray(X[cands].T)
         for start in range(0, len(rows), 100):
             chunk = rows[start : start + 100]
-            sims = X[members[chunk]] @ X[cands].T
+            sims = X[members[chunk]] @ cand_vectors_t
             for r, k in enumerate(chunk):
                 i = members[k]
                 pos = found[start + r] if found is not None else np.arange(len(cands))
                 if near and found is None:
                     pos = pos[:0]
-                cand = cands[pos]
-                # The tree already kept i's own reach; check the partner's, then the rest.
-                fine = pair_ok(arr, np.full(len(cand), i), cand, avoid_keys, False)
-                if near and dist is not None:
-                    fine &= dist[start + r] * EARTH_RADIUS_KM <= arr.max_km[cand]
-                if pace_rule and len(cand):
-                    pi, pj = arr.pace[i], arr.pace[cand]
-                    fine &= (pi < 0) | (pj < 0) | (np.abs(pi - pj) <= 1)
-                row = sims[r, pos[fine]].astype(np.float64)
                 top = int(sizes[k]) - 1
+                row_sims = sims[r, pos]
+                # Check the rules on the most similar candidates first; all of them
+                # only when too few of those pass.
+                order = np.arange(len(pos))
+                if len(pos) > top + SHORTLIST:
+                    order = np.argpartition(-row_sims, top + SHORTLIST)[: top + SHORTLIST]
+                for tried in (order, np.arange(len(pos))):
+                    reach = dist[start + r][tried] if near and dist is not None else None
+                    fine = _partners_ok(arr, i, cands[pos[tried]], reach, avoid_keys, pace_rule)
+                    if fine.sum() >= top or len(tried) == len(pos):
+                        break
+                row = row_sims[tried[fine]].astype(np.float64)
                 if len(row) > top:
                     row = np.partition(row, len(row) - top)[-top:]
                 values[k] = row.sum() / top
     return float(values.mean())
+
+
+def _partners_ok(arr, i, cand, reach, avoid_keys, pace_rule) -> np.ndarray:
+    """Which of ``cand`` may meet member ``i``; ``reach`` holds their distances (radians)
+    when meeting in person (the tree already kept i's own limit, this checks theirs)."""
+    fine = pair_ok(arr, np.full(len(cand), i), cand, avoid_keys, False)
+    if reach is not None:
+        fine &= reach * EARTH_RADIUS_KM <= arr.max_km[cand]
+    if pace_rule and len(cand):
+        pi, pj = arr.pace[i], arr.pace[cand]
+        fine &= (pi < 0) | (pj < 0) | (np.abs(pi - pj) <= 1)
+    return fine
 
 
 def quality(achieved: float, bound: float) -> Quality:
