@@ -10,6 +10,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from matching.feasibility import member_arrays, pair_ok
 
+EXACT_SECONDS = 300  # an instance HiGHS cannot prove within this is reported, not waited for
+
 
 def optimal_grouping(members, X, n_placed: int, n_groups: int, min_size=4, max_size=6):
     """Best Q over groupings placing ``n_placed`` members in ``n_groups`` groups.
@@ -67,7 +69,14 @@ def optimal_grouping(members, X, n_placed: int, n_groups: int, min_size=4, max_s
         LinearConstraint(size_a[None, :].astype(float), n_placed, n_placed),
         LinearConstraint(np.ones((1, offset)), n_groups, n_groups),
     ]
-    res = milp(-value, constraints=constraints, integrality=np.ones(offset), bounds=Bounds(0, 1))
+    limit = {"time_limit": EXACT_SECONDS}
+    res = milp(
+        -value,
+        constraints=constraints,
+        integrality=np.ones(offset),
+        bounds=Bounds(0, 1),
+        options=limit,
+    )
     seconds = time.perf_counter() - start
     # How many could be placed at all: checks "nobody left out who could be placed".
     most = milp(
@@ -75,9 +84,11 @@ def optimal_grouping(members, X, n_placed: int, n_groups: int, min_size=4, max_s
         constraints=[constraints[0]],
         integrality=np.ones(offset),
         bounds=Bounds(0, 1),
+        options=limit,
     )
-    max_placed = int(round(-most.fun))
-    if res.x is None:
+    max_placed = int(round(-most.fun)) if most.x is not None else -1
+    # Status 0 is a proven optimum; anything else (the time limit) is no reference.
+    if res.status != 0:
         return float("nan"), seconds, max_placed
     return float(-res.fun / n_placed), seconds, max_placed
 
