@@ -169,3 +169,8 @@ def areas_in_use() -> list[Area]:
             select(Area).where(Area.retired_at.is_(None)).order_by(Area.name)
         ).scalars()
     )
+
+
+def all_areas() -> list[Area]:
+    """Every area by name, retired ones included (members may still be in one)."""
+    return list(db.session.execute(select(Area).order_by(Area.name)).scalars())

@@ -187,11 +187,17 @@ def filtered(filters: MemberFilters, today: date | None = None) -> tuple[Select,
     return query, last
 
 
-def search(filters: MemberFilters, page: int = 1, per_page: int = PER_PAGE) -> MemberPage:
+def search(
+    filters: MemberFilters,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    area_names: dict[int, str] | None = None,
+) -> MemberPage:
     """One page of members, counted and sliced in the database, never in Python.
 
     The page's ids come first from the name index alone; only those 25 members are
     then read with their profiles, instead of joining every member the OFFSET skips.
+    ``area_names`` saves a query when the caller has already read the areas.
     """
     query, _last = filtered(filters)
     total = count_members(query, filters)
@@ -215,7 +221,8 @@ def search(filters: MemberFilters, page: int = 1, per_page: int = PER_PAGE) -> M
     }
     rows = [found[user_id] for user_id in ids if user_id in found]
     last_matched = last_matched_for(ids)
-    area_names = area_name_lookup()
+    if area_names is None:
+        area_names = area_name_lookup()
     return MemberPage(
         rows=[
             MemberRow(

@@ -7,7 +7,7 @@ from datetime import date
 from flask import render_template, request
 
 from community import member_directory, profiles
-from community.areas import areas_in_use
+from community.areas import all_areas
 from community.extensions import db
 from community.member_directory import LAST_MATCHED, YES_NO, MemberFilters
 from community.models import User
@@ -22,13 +22,18 @@ bp = organizer_blueprint("organize_members", __name__, "/organize/members")
 def index():
     filters = MemberFilters.from_args(request.args)
     page_number = request.args.get("page", "1")
-    page = member_directory.search(filters, page=int(page_number) if page_number.isdigit() else 1)
+    areas = all_areas()
+    page = member_directory.search(
+        filters,
+        page=int(page_number) if page_number.isdigit() else 1,
+        area_names={area.id: area.name for area in areas},
+    )
     return render_template(
         "organize/members.html",
         page=page,
         filters=filters,
         args=filters.as_args(),
-        areas=areas_in_use(),
+        areas=[area for area in areas if area.retired_at is None],
         interests=profiles.active_interests(),
         looking_for=LOOKING_FOR,
         yes_no=YES_NO,
