@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
+
+from bench.load_accounts import ORGANIZER, PASSWORD, member_email
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -71,6 +77,33 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
     raise SystemExit("gunicorn did not start")
 
 
+def open_session(host: str, email: str) -> list[list[str]]:
+    """Log in as a browser would (login page, CSRF token, post); return the cookies."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{host}/login", timeout=60) as page:
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.read().decode())
+    form = {"email": email, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+    with opener.open(f"{host}/login", urllib.parse.urlencode(form).encode(), timeout=60) as home:
+        if not home.geturl().endswith("/home"):
+            raise SystemExit(f"could not log in as {email}")
+    return [[cookie.name, cookie.value or ""] for cookie in jar]
+
+
+def open_sessions(host: str, users: int, members: int, folder: Path) -> Path:
+    """One session per client, opened before any clock starts (Argon2 is slow on purpose
+    and is measured in its own scenario, not inside the pages' figures)."""
+    emails = [member_email(number, members) for number in range(1, users + 1)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        opened = {
+            "member": list(pool.map(lambda email: open_session(host, email), emails)),
+            "organizer": list(pool.map(lambda _n: open_session(host, ORGANIZER), range(users))),
+        }
+    path = folder / "sessions.json"
+    path.write_text(json.dumps(opened))
+    return path
+
+
 def worker_pids(master: int) -> list[int]:
     children = Path(f"/proc/{master}/task/{master}/children")
     return [int(pid) for pid in children.read_text().split()] if children.exists() else []
@@ -95,6 +128,7 @@ def run_locust(
     seconds: int,
     folder: Path,
     members: int,
+    sessions: Path | None = None,
     sample=None,
 ) -> dict[str, dict[str, float]]:
     prefix = folder / "-".join(scenario)
@@ -119,6 +153,8 @@ def run_locust(
         *scenario,
     ]
     env = {**os.environ, "LOAD_MEMBERS": str(members)}
+    if sessions is not None:
+        env["LOAD_SESSIONS"] = str(sessions)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     while process.poll() is None:
         if sample:
@@ -172,6 +208,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
+            sessions = open_sessions(host, args.users, args.members, folder)
             alone = {}
             for scenario, name in [
                 ("Hello", "hello"),
@@ -179,7 +216,9 @@ def main() -> None:
                 ("OrganizerMemberList", "organizer member list"),
                 ("Login", "login (setup)"),
             ]:
-                stats = run_locust(host, [scenario], args.users, args.seconds, folder, args.members)
+                stats = run_locust(
+                    host, [scenario], args.users, args.seconds, folder, args.members, sessions
+                )
                 alone[name] = stats[name]
                 print(
                     f"{name:<24} {stats[name]['rps']:8.1f} req/s  "
@@ -202,6 +241,7 @@ def main() -> None:
                 int(args.mix_minutes * 60),
                 folder,
                 args.members,
+                sessions,
                 sample,
             )
             results["mix"] = mix

@@ -2,21 +2,66 @@
 
 Each class is one scenario; the runner picks classes by name so that every
 endpoint's throughput is measured alone and then in a realistic mix.
+
+Pages are measured for members who are already logged in: the runner logs each
+client in before the clock starts (``LOAD_SESSIONS``, a JSON file of cookies,
+one list per client) and logins are measured apart, in the Login scenario.
+Without that file, each client logs in when it starts, inside the measurement.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
+from http.cookiejar import Cookie
+from urllib.parse import urlsplit
 
 from locust import FastHttpUser, between, constant, task
 
+from bench.load_accounts import ORGANIZER, PASSWORD, member_email
+
 MEMBERS = int(os.environ.get("LOAD_MEMBERS", "100000"))
-PASSWORD = "load-test-member-password"
-ORGANIZER = "organizer@load.kindred.example"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 numbers = itertools.count(1)
+member_clients = itertools.count(1)
+organizer_clients = itertools.count(1)
+SESSIONS: dict[str, list[list[list[str]]]] = (
+    json.loads(open(os.environ["LOAD_SESSIONS"]).read()) if os.environ.get("LOAD_SESSIONS") else {}
+)
+
+
+def start_logged_in(user: FastHttpUser, kind: str, number: int, email: str) -> None:
+    """Take the session the runner opened for this client, or log in without one."""
+    opened = SESSIONS.get(kind, [])
+    if not opened:
+        login(user, email)
+        return
+    host = urlsplit(user.host).hostname or ""
+    for name, value in opened[(number - 1) % len(opened)]:
+        user.client.cookiejar.set_cookie(session_cookie(host, name, value))
+
+
+def session_cookie(host: str, name: str, value: str) -> Cookie:
+    return Cookie(
+        version=0,
+        name=name,
+        value=value,
+        port=None,
+        port_specified=False,
+        domain=host,
+        domain_specified=False,
+        domain_initial_dot=False,
+        path="/",
+        path_specified=True,
+        secure=False,
+        expires=None,
+        discard=True,
+        comment=None,
+        comment_url=None,
+        rest={"HttpOnly": ""},
+    )
 
 
 def login(user: FastHttpUser, email: str) -> None:
@@ -43,7 +88,8 @@ class MemberHome(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        login(self, f"member{next(numbers) * 37 % MEMBERS + 1}@load.kindred.example")
+        number = next(member_clients)
+        start_logged_in(self, "member", number, member_email(number, MEMBERS))
 
     @task
     def home(self) -> None:
@@ -54,7 +100,7 @@ class OrganizerMemberList(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        login(self, ORGANIZER)
+        start_logged_in(self, "organizer", next(organizer_clients), ORGANIZER)
 
     @task
     def member_list(self) -> None:
@@ -80,7 +126,8 @@ class Member(FastHttpUser):
     weight = 4
 
     def on_start(self) -> None:
-        login(self, f"member{next(numbers) * 53 % MEMBERS + 1}@load.kindred.example")
+        number = next(member_clients)
+        start_logged_in(self, "member", number, member_email(number, MEMBERS))
 
     @task(5)
     def home(self) -> None:
@@ -106,7 +153,7 @@ class Organizer(FastHttpUser):
     weight = 1
 
     def on_start(self) -> None:
-        login(self, ORGANIZER)
+        start_logged_in(self, "organizer", next(organizer_clients), ORGANIZER)
 
     @task
     def member_list(self) -> None:
