@@ -37,6 +37,7 @@ SMALL_KICKS = 200
 SMALL_PATIENCE = 40
 RETRY_BLOCK = 200
 PARALLEL_BLOCKS = 8
+WHOLE_POOL = 3
 THREADS = 2
 
 
@@ -60,8 +61,9 @@ def group_members(
     paired instead (kind "pair", or "trio" where one would be left alone).
     ``prefer`` pairs get a similarity bonus of 0.1 but never bend a rule.
 
-    Members are cut into blocks of about ``block_size`` people (by map, then
-    by likeness), grouped greedily inside each block, improved by swap and
+    Pools of more than three times ``block_size`` members are cut into blocks
+    of at most ``block_size`` (by map, then by k-means on the profiles),
+    solved two at a time; each block is grouped greedily inside each block, improved by swap and
     move local search, and leftovers are retried across blocks.
 
     Returns
@@ -181,7 +183,9 @@ class _GroupSolver:
         self.rng = rng
 
     def blocks(self, idx: np.ndarray, in_person: bool) -> list[np.ndarray]:
-        if len(idx) <= self.block_size:
+        # Cutting costs quality (neighbours land in other blocks); a pool of up to
+        # WHOLE_POOL blocks is cheap enough to solve whole (1,200 x 1,200 is 11 MB).
+        if len(idx) <= WHOLE_POOL * self.block_size:
             return [idx] if len(idx) else []
         # Slots join the features so an online block holds people free at the same times.
         slots = slot_matrix(self.arr.slots[idx]).astype(np.float64)
