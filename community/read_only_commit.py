@@ -52,6 +52,9 @@ def commit_if_read_only(error: BaseException | None) -> None:
         return
     if session.connection().info.get(WROTE):
         return
+    # The session is closed next; objects read in it stay usable afterwards, as they
+    # would after the rollback (a commit would otherwise expire them all).
+    session.expire_on_commit = False
     try:
         session.commit()
     except SQLAlchemyError:

@@ -83,3 +83,10 @@ def test_a_request_that_fails_is_rolled_back(app):
     with transaction_endings(app) as endings:
         assert app.test_client().get("/test/read-then-fail").status_code == 500
     assert endings == ["rollback"]
+
+
+def test_objects_read_in_an_app_context_stay_usable_after_it(app, members):
+    member = members.create()
+    with app.app_context():
+        user = db.session.get(User, member.id)
+    assert user.email == member.email
