@@ -54,6 +54,7 @@ def render_home(pause_form: PauseForm, status: int = 200):
     return render_template(
         "members/home.html",
         profile=profile,
+        interest_names=profiles.interest_names(profile),
         readiness=profiles.readiness(current_user),
         next_step=profiles.next_step(profile),
         paused=paused,

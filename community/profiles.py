@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from community.extensions import db
-from community.models import Area, Interest, Profile, User, utcnow
+from community.models import Area, Interest, Profile, User, member_interests, utcnow
 from community.profile_choices import WIZARD_STEPS
 
 
@@ -23,6 +23,18 @@ def active_interests() -> list[Interest]:
             select(Interest)
             .where(Interest.retired.is_(False))
             .order_by(Interest.category, Interest.name)
+        ).scalars()
+    )
+
+
+def interest_names(profile: Profile) -> list[str]:
+    """The member's interests by name, as plain strings (the home page only shows them)."""
+    return list(
+        db.session.execute(
+            select(Interest.name)
+            .join(member_interests, member_interests.c.interest_id == Interest.id)
+            .where(member_interests.c.user_id == profile.user_id)
+            .order_by(Interest.name)
         ).scalars()
     )
 

@@ -254,3 +254,13 @@ def test_staff_made_without_a_profile_get_one_on_their_home_page(app, members):
     login(client, organizer.email, PASSWORD)
     assert client.get("/home").status_code == 200
     assert client.get("/profile/interests").status_code == 200
+
+
+def test_home_lists_the_members_interests_by_name(app, members):
+    member = members.create(complete=True)
+    with app.app_context():
+        names = [i.name for i in db.session.get(User, member.id).profile.interests]
+    client = app.test_client()
+    login(client, member.email, PASSWORD)
+    home = client.get("/home").get_data(as_text=True)
+    assert f"You enjoy: {', '.join(names)}." in home.replace("&#39;", "'")
