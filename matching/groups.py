@@ -27,6 +27,7 @@ from .members import Member, slot_label
 from .quality import mean_similarity, quality, top_k_bound
 from .reasons import match_reason, slots_phrase
 from .results import GroupingResult, Match, Unplaced
+from .threads import one_blas_thread
 from .vectorize import ProfileVectorizer
 from .walks import pair_pool
 
@@ -41,6 +42,7 @@ WHOLE_POOL = 3
 THREADS = 2
 
 
+@one_blas_thread
 def group_members(
     members: Sequence[Member],
     *,

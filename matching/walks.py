@@ -23,12 +23,14 @@ from .members import Member, slot_label
 from .quality import mean_similarity, member_scores, quality, top_k_bound
 from .reasons import match_reason, slots_phrase
 from .results import Match, PairingResult, Unplaced
+from .threads import one_blas_thread
 from .vectorize import ProfileVectorizer
 
 Pairs = Iterable[tuple[Hashable, Hashable]]
 PAIR_BLOCK = 400
 
 
+@one_blas_thread
 def pair_walkers(
     members: Sequence[Member],
     *,
