@@ -10,7 +10,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from matching.feasibility import member_arrays, pair_ok
 
-EXACT_SECONDS = 300  # an instance HiGHS cannot prove within this is reported, not waited for
+EXACT_SECONDS = 120  # an instance HiGHS cannot prove within this is reported, not waited for
 
 
 def optimal_grouping(members, X, n_placed: int, n_groups: int, min_size=4, max_size=6):
