@@ -131,11 +131,9 @@ def improve_groups(
     n_groups = int(lab.max()) + 1 if n else 0
     if n_groups == 0:
         return lab
-    H = slot_matrix(masks)
+    H = slot_matrix(masks).astype(np.float32)
     placed_mask = lab >= 0
-    onehot = np.zeros((n, n_groups))
-    onehot[placed_mask, lab[placed_mask]] = 1.0
-    T = S @ onehot
+    T = group_sums(lab[placed_mask], S[placed_mask], n_groups).T.copy()  # S is symmetric
     group_ids = np.arange(n_groups)
     active = np.flatnonzero(placed_mask)
     for _ in range(max_rounds):
@@ -145,7 +143,10 @@ def improve_groups(
         size = np.bincount(lp, minlength=n_groups)
         own = T[placed, lp]
         P = 0.5 * np.bincount(lp, weights=own, minlength=n_groups)
-        K = group_sums(lp, H[placed], n_groups)
+        # Slot counts per group: a small dense product beats sparse set-up at block size.
+        member_of = np.zeros((len(placed), n_groups), dtype=np.float32)
+        member_of[np.arange(len(placed)), lp] = 1.0
+        K = (member_of.T @ H[placed]).astype(np.int64)
         shy_count = np.bincount(lp, weights=shy[placed], minlength=n_groups)
         gmask = (K == size[:, None]).astype(np.int64) @ SLOT_BITS
         w = 1.0 / (size - 1)
@@ -161,9 +162,10 @@ def improve_groups(
         R = active
         if len(R) and len(placed) > 1:
             lR, lC = lab[R], lp
-            SRC = S[np.ix_(R, placed)]
-            U_RC = T[np.ix_(R, lC)]
-            U_CR = T[np.ix_(placed, lR)].T
+            # Rows first, then columns: two plain takes beat one np.ix_ gather.
+            SRC = S.take(R, axis=0).take(placed, axis=1)
+            U_RC = T.take(R, axis=0).take(lC, axis=1)
+            U_CR = T.take(placed, axis=0).take(lR, axis=1).T
             gain = w[lR][:, None] * (U_CR - d[R][:, None] - SRC)
             gain += w[lC][None, :] * (U_RC - d[placed][None, :] - SRC)
             feas = lR[:, None] != lC[None, :]
