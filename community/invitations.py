@@ -37,7 +37,6 @@ from community.models import (
     OutboxMessage,
     Profile,
     User,
-    member_interests,
     opportunity_interests,
     utcnow,
 )
@@ -397,14 +396,9 @@ def queue_round_invitations(round_id: int) -> int:
         .where(Match.round_id == round_id)
         .order_by(MatchMember.id)
     ).all()
-    user_ids = select(MatchMember.user_id).join(Match).where(Match.round_id == round_id)
-    interests: dict[int, set[int]] = defaultdict(set)
-    for user_id, interest_id in db.session.execute(
-        select(member_interests.c.user_id, member_interests.c.interest_id).where(
-            member_interests.c.user_id.in_(user_ids)
-        )
-    ):
-        interests[user_id].add(interest_id)
+    interests = rounds.interests_by_user(
+        select(MatchMember.user_id).join(Match).where(Match.round_id == round_id)
+    )
     names = {i.id: i.name for i in db.session.execute(select(Interest)).scalars()}
     facts = match_facts(matches, round_.kind)
     by_match: dict[int, list] = defaultdict(list)
@@ -885,14 +879,9 @@ def details_for(seats: list[MatchMember], now: datetime | None = None) -> dict[i
     by_match: dict[int, list] = defaultdict(list)
     for row in everyone:
         by_match[row.match_id].append(row)
-    interests: dict[int, set[int]] = defaultdict(set)
-    user_ids = {row.user_id for row in everyone if row.user_id is not None}
-    for user_id, interest_id in db.session.execute(
-        select(member_interests.c.user_id, member_interests.c.interest_id).where(
-            member_interests.c.user_id.in_(user_ids)
-        )
-    ):
-        interests[user_id].add(interest_id)
+    interests = rounds.interests_by_user(
+        {row.user_id for row in everyone if row.user_id is not None}
+    )
     names = {i.id: i.name for i in db.session.execute(select(Interest)).scalars()}
     details = {}
     for seat in seats:
@@ -910,9 +899,6 @@ def details_for(seats: list[MatchMember], now: datetime | None = None) -> dict[i
                 match.slot,
                 names,
             )
-        meeting_at = (
-            match.meeting_at if match.meeting_at.tzinfo else match.meeting_at.replace(tzinfo=UTC)
-        )
         details[seat.id] = SeatDetails(
             kind_label=KIND_SINGULAR[round_kind],
             when=when_words(match.meeting_at),
@@ -927,6 +913,6 @@ def details_for(seats: list[MatchMember], now: datetime | None = None) -> dict[i
             free=sum(1 for r in by_match[match.id] if r.status in ("declined", "released")),
             shared=shared,
             opportunity=fact.opportunity,
-            past=meeting_at < now,
+            past=match.meeting_at < now,
         )
     return details

@@ -180,6 +180,7 @@ def count_eligible(kind: str, area_ids: Iterable[int], week_start: date) -> int:
 
 
 def interests_by_user(user_ids_query) -> dict[int, set[int]]:
+    """Each member's interest ids in one query; ``user_ids_query`` is a set or a subquery."""
     rows = db.session.execute(
         select(member_interests.c.user_id, member_interests.c.interest_id).where(
             member_interests.c.user_id.in_(user_ids_query)

@@ -259,21 +259,26 @@ def _separate_avoided(rows, cols, fit, avoid_keys, n, candidates, capacity):
     seated_at = {j: [int(rows[x]) for x in xs] for j, xs in by_opp.items()}
     extra_rows, extra_cols, extra_fit = [], [], []
     c_rows, c_cols, c_fit = candidates
+
+    def try_seat(i: int, j: int, e: int) -> bool:
+        """Seat i at j (candidate edge e) if there is room and nobody there to avoid."""
+        others = np.array(seated_at.get(j, []), dtype=np.int64)
+        if load[j] >= capacity[j]:
+            return False
+        if len(others) and pairs_in(avoid_keys, np.full(len(others), i), others, n).any():
+            return False
+        load[j] += 1
+        seated_at.setdefault(j, []).append(i)
+        extra_rows.append(i)
+        extra_cols.append(j)
+        extra_fit.append(c_fit[e])
+        return True
+
     for i in sorted(bumped):
         mine = np.flatnonzero(c_rows == i)
         for e in mine[np.argsort(-c_fit[mine], kind="stable")]:
-            j = int(c_cols[e])
-            others = np.array(seated_at.get(j, []), dtype=np.int64)
-            if load[j] >= capacity[j]:
-                continue
-            if len(others) and pairs_in(avoid_keys, np.full(len(others), i), others, n).any():
-                continue
-            load[j] += 1
-            seated_at.setdefault(j, []).append(i)
-            extra_rows.append(i)
-            extra_cols.append(j)
-            extra_fit.append(c_fit[e])
-            break
+            if try_seat(i, int(c_cols[e]), int(e)):
+                break
     # Seats freed by a bump go to anyone else who fits there, best fit first.
     placed = set(rows[keep].tolist()) | set(extra_rows)
     freed = {int(cols[e]) for e in np.flatnonzero(~keep)}
@@ -283,17 +288,8 @@ def _separate_avoided(rows, cols, fit, avoid_keys, n, candidates, capacity):
             if load[j] >= capacity[j]:
                 break
             i = int(c_rows[e])
-            if i in placed:
-                continue
-            others = np.array(seated_at.get(j, []), dtype=np.int64)
-            if len(others) and pairs_in(avoid_keys, np.full(len(others), i), others, n).any():
-                continue
-            load[j] += 1
-            seated_at.setdefault(j, []).append(i)
-            placed.add(i)
-            extra_rows.append(i)
-            extra_cols.append(j)
-            extra_fit.append(c_fit[e])
+            if i not in placed and try_seat(i, j, int(e)):
+                placed.add(i)
     bumped -= set(extra_rows)
     rows = np.concatenate([rows[keep], np.array(extra_rows, dtype=np.int64)])
     cols = np.concatenate([cols[keep], np.array(extra_cols, dtype=np.int64)])
