@@ -8,9 +8,10 @@ PYTEST_ARGS ?=
 
 .PHONY: run test install browser lint bench bench-quick clean-demo
 
+# pip and setuptools too: a new venv's own are old releases, and CI audits them.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip setuptools
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
