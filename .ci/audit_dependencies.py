@@ -105,6 +105,9 @@ def held_back_by(name: str, latest: str, requires_python: str | None) -> list[st
     return notes
 
 
+UNAUDITED = 3
+
+
 def reachable(url: str, body: Mapping[str, object] | None = None) -> str | None:
     """None if `url` answers 200 with JSON, else why not."""
     data = json.dumps(body).encode() if body is not None else None
@@ -159,7 +162,9 @@ def main() -> int:
                 continue  # the reason already says PyPI could not be read
             notes[name] = held_back_by(name, info["version"], info.get("requires_python"))
         osv_from_pypi.print_unaudited(unaudited, notes)
-    return status or (1 if unaudited else 0)
+    # Found vulnerabilities fail (1); packages this network gives no data for are a
+    # separate outcome (3) so CI can report them without pretending they passed.
+    return status or (UNAUDITED if unaudited else 0)
 
 
 if __name__ == "__main__":
