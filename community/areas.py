@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 
 from community.audit import record, snapshot
 from community.extensions import db
@@ -174,3 +174,11 @@ def areas_in_use() -> list[Area]:
 def all_areas() -> list[Area]:
     """Every area by name, retired ones included (members may still be in one)."""
     return list(db.session.execute(select(Area).order_by(Area.name)).scalars())
+
+
+AREA_NAMES = select(Area.id, Area.name, Area.retired_at).order_by(Area.name)
+
+
+def area_names() -> list[Row]:
+    """Every area's id, name and retired_at by name, as plain rows (for lists and filters)."""
+    return list(db.session.execute(AREA_NAMES))

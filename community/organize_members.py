@@ -7,7 +7,7 @@ from datetime import date
 from flask import render_template, request
 
 from community import member_directory, profiles
-from community.areas import all_areas
+from community.areas import area_names
 from community.extensions import db
 from community.member_directory import LAST_MATCHED, YES_NO, MemberFilters
 from community.models import User
@@ -22,7 +22,7 @@ bp = organizer_blueprint("organize_members", __name__, "/organize/members")
 def index():
     filters = MemberFilters.from_args(request.args)
     page_number = request.args.get("page", "1")
-    areas = all_areas()
+    areas = area_names()
     page = member_directory.search(
         filters,
         page=int(page_number) if page_number.isdigit() else 1,
@@ -34,7 +34,7 @@ def index():
         filters=filters,
         args=filters.as_args(),
         areas=[area for area in areas if area.retired_at is None],
-        interests=profiles.active_interests(),
+        interests=profiles.active_interest_names(),
         looking_for=LOOKING_FOR,
         yes_no=YES_NO,
         last_matched=LAST_MATCHED,

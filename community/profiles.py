@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from community.extensions import db
 from community.models import Area, Interest, Profile, User, member_interests, utcnow
@@ -25,6 +25,18 @@ def active_interests() -> list[Interest]:
             .order_by(Interest.category, Interest.name)
         ).scalars()
     )
+
+
+ACTIVE_INTEREST_NAMES = (
+    select(Interest.id, Interest.name)
+    .where(Interest.retired.is_(False))
+    .order_by(Interest.category, Interest.name)
+)
+
+
+def active_interest_names() -> list[Row]:
+    """The interests in use, as plain (id, name) rows in the order of the wizard's list."""
+    return list(db.session.execute(ACTIVE_INTEREST_NAMES))
 
 
 def interest_names(profile: Profile) -> list[str]:

@@ -108,7 +108,7 @@ def test_paging_by_ids_keeps_the_name_order(app, members):
     with app.app_context():
         add_members_in_bulk(60)
         names = [
-            row.user.display_name
+            row.display_name
             for page in (1, 2, 3)
             for row in member_directory.search(MemberFilters(q="bulk"), page=page).rows
         ]
