@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 
 from community.extensions import db
 from community.models import Area, Interest, Profile, User, member_interests, utcnow
@@ -39,16 +39,18 @@ def active_interest_names() -> list[Row]:
     return list(db.session.execute(ACTIVE_INTEREST_NAMES))
 
 
+# Built once: the home page asks this on every visit.
+MEMBER_INTEREST_NAMES = (
+    select(Interest.name)
+    .join(member_interests, member_interests.c.interest_id == Interest.id)
+    .where(member_interests.c.user_id == bindparam("user_id"))
+    .order_by(Interest.name)
+)
+
+
 def interest_names(profile: Profile) -> list[str]:
     """The member's interests by name, as plain strings (the home page only shows them)."""
-    return list(
-        db.session.execute(
-            select(Interest.name)
-            .join(member_interests, member_interests.c.interest_id == Interest.id)
-            .where(member_interests.c.user_id == profile.user_id)
-            .order_by(Interest.name)
-        ).scalars()
-    )
+    return list(db.session.execute(MEMBER_INTEREST_NAMES, {"user_id": profile.user_id}).scalars())
 
 
 def active_areas() -> list[Area]:
