@@ -71,4 +71,10 @@ class User(UserMixin, db.Model):
 
 
 # The organizer member list pages through members by name; this keeps each page cheap.
-Index("ix_users_name_order", func.lower(User.display_name), User.id)
+# display_name is included so PostgreSQL can read a page's ids from the index alone.
+Index(
+    "ix_users_name_order",
+    func.lower(User.display_name),
+    User.id,
+    postgresql_include=["display_name"],
+)
