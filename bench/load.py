@@ -15,6 +15,7 @@ import http.cookiejar
 import json
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -116,6 +117,65 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def database_backends(database: str) -> list[int]:
+    """PostgreSQL's processes serving connections to this database (on this host)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if command.startswith("postgres:") and f" {database} " in command:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_snapshot(server: int, database: str, driver: int | None = None) -> dict[str, float]:
+    """CPU seconds so far: the host's, gunicorn's, our database backends' and the driver's.
+
+    The driver (locust) is read from /proc while it runs (``driver``, its pid); once it
+    has exited, its CPU shows in RUSAGE_CHILDREN (compare snapshots of one kind only:
+    both taken while it runs, or both around it). Whatever the host spent beyond these was
+    spent by other processes: other work on the machine, which the figures cannot
+    separate from the app's own and which is therefore printed beside them.
+    """
+    first = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    ticks = [int(value) for value in first]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "host": (sum(ticks) - ticks[3] - ticks[4]) / TICKS,
+        "server": sum(process_cpu(pid) for pid in [server, *worker_pids(server)]),
+        "database": sum(process_cpu(pid) for pid in database_backends(database)),
+        "driver": process_cpu(driver) if driver else children.ru_utime + children.ru_stime,
+    }
+
+
+def other_cores(before: dict[str, float], after: dict[str, float], seconds: float) -> float:
+    """Cores the rest of the host used between two snapshots (not the server, database
+    or driver of this benchmark)."""
+    spent = {key: after[key] - before[key] for key in before}
+    others = spent["host"] - spent["server"] - spent["database"] - spent["driver"]
+    return max(others, 0.0) / max(seconds, 1e-9)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(share * len(ordered)), len(ordered) - 1)] if ordered else 0.0
+
+
 def number(row: dict[str, str], key: str) -> float:
     value = row.get(key) or "0"
     return float(value) if value != "N/A" else 0.0
@@ -130,6 +190,7 @@ def run_locust(
     members: int,
     sessions: Path | None = None,
     sample=None,
+    timeline: Path | None = None,
 ) -> dict[str, dict[str, float]]:
     prefix = folder / "-".join(scenario)
     command = [
@@ -155,10 +216,12 @@ def run_locust(
     env = {**os.environ, "LOAD_MEMBERS": str(members)}
     if sessions is not None:
         env["LOAD_SESSIONS"] = str(sessions)
+    if timeline is not None:
+        env["LOAD_TIMELINE"] = str(timeline)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     while process.poll() is None:
         if sample:
-            sample()
+            sample(process.pid)
         time.sleep(5 if sample else 0.5)
     stats = {}
     with open(f"{prefix}_stats.csv") as handle:
@@ -172,6 +235,33 @@ def run_locust(
                 "p99": number(row, "99%"),
             }
     return stats
+
+
+def by_minute(
+    timeline: dict[str, list[float]], cpu: list[tuple[float, dict[str, float]]]
+) -> list[dict[str, float]]:
+    """The mix minute by minute: rate and latency, and the cores other processes used
+    meanwhile (from the 5 s CPU samples inside that minute)."""
+    rows = []
+    for minute, times in sorted(timeline.items(), key=lambda item: int(item[0])):
+        start, end = int(minute) * 60, int(minute) * 60 + 60
+        inside = [(at, snapshot) for at, snapshot in cpu if start <= at <= end]
+        others = (
+            other_cores(inside[0][1], inside[-1][1], inside[-1][0] - inside[0][0])
+            if len(inside) > 1
+            else 0.0
+        )
+        seconds = min(end, cpu[-1][0]) - start if cpu else 60
+        rows.append(
+            {
+                "minute": int(minute) + 1,
+                "rps": round(len(times) / max(seconds, 1), 1),
+                "p50": percentile(times, 0.50),
+                "p99": percentile(times, 0.99),
+                "other_cores": round(others, 2),
+            }
+        )
+    return rows
 
 
 def main() -> None:
@@ -195,10 +285,15 @@ def main() -> None:
         env=env,
         check=True,
     )
-    subprocess.run(["psql", url, "-qc", "ANALYZE"], check=True)
+    # VACUUM as well as ANALYZE: a production database's autovacuum soon vacuums freshly
+    # loaded tables, which fills the visibility map that index-only scans rely on. This
+    # host's PostgreSQL runs with autovacuum off (a CI setting), so the benchmark does it
+    # once here; without it every index-only scan would read the table as well.
+    subprocess.run(["psql", url, "-qc", "VACUUM ANALYZE"], check=True)
 
     server = start_server(env, port, args.workers)
     host = f"http://127.0.0.1:{port}"
+    database = url.rsplit("/", 1)[1]
     results: dict[str, object] = {
         "members": args.members,
         "users": args.users,
@@ -216,24 +311,31 @@ def main() -> None:
                 ("OrganizerMemberList", "organizer member list"),
                 ("Login", "login (setup)"),
             ]:
+                before, clock = cpu_snapshot(server.pid, database), time.monotonic()
                 stats = run_locust(
                     host, [scenario], args.users, args.seconds, folder, args.members, sessions
                 )
-                alone[name] = stats[name]
+                others = other_cores(
+                    before, cpu_snapshot(server.pid, database), time.monotonic() - clock
+                )
+                alone[name] = {**stats[name], "other_cores": round(others, 2)}
                 print(
                     f"{name:<24} {stats[name]['rps']:8.1f} req/s  "
                     f"p50 {stats[name]['p50']:.0f} ms  p99 {stats[name]['p99']:.0f} ms  "
-                    f"errors {stats[name]['failures']}",
+                    f"errors {stats[name]['failures']}  other processes {others:.2f} cores",
                     flush=True,
                 )
             results["alone"] = alone
             memory: list[tuple[float, float]] = []
+            cpu: list[tuple[float, dict[str, float]]] = []
             started = time.monotonic()
 
-            def sample() -> None:
+            def sample(driver: int) -> None:
                 total = sum(rss_mb(pid) for pid in worker_pids(server.pid))
                 memory.append((round(time.monotonic() - started), round(total, 1)))
+                cpu.append((time.monotonic() - started, cpu_snapshot(server.pid, database, driver)))
 
+            timeline_path = folder / "timeline.json"
             mix = run_locust(
                 host,
                 ["Member", "Organizer"],
@@ -243,9 +345,11 @@ def main() -> None:
                 args.members,
                 sessions,
                 sample,
+                timeline_path,
             )
             results["mix"] = mix
             results["memory_mb"] = memory
+            results["mix_by_minute"] = by_minute(json.loads(timeline_path.read_text()), cpu)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -264,6 +368,12 @@ def main() -> None:
         print(
             f"  {name:<24} {row['rps']:8.1f} {row['p50']:6.0f} {row['p95']:6.0f} "
             f"{row['p99']:6.0f} {row['failures']:7d}"
+        )
+    print("\n  minute  requests/s   p50   p99  other processes (cores)")
+    for row in results["mix_by_minute"]:
+        print(
+            f"  {row['minute']:>6} {row['rps']:11.1f} {row['p50']:5.0f} {row['p99']:5.0f}"
+            f"  {row['other_cores']:.2f}"
         )
     if memory:
         first, last = memory[0][1], memory[-1][1]

@@ -15,10 +15,11 @@ import itertools
 import json
 import os
 import re
+import time
 from http.cookiejar import Cookie
 from urllib.parse import urlsplit
 
-from locust import FastHttpUser, between, constant, task
+from locust import FastHttpUser, between, constant, events, task
 
 from bench.load_accounts import ORGANIZER, PASSWORD, member_email
 
@@ -30,6 +31,26 @@ organizer_clients = itertools.count(1)
 SESSIONS: dict[str, list[list[list[str]]]] = (
     json.loads(open(os.environ["LOAD_SESSIONS"]).read()) if os.environ.get("LOAD_SESSIONS") else {}
 )
+
+
+# With LOAD_TIMELINE set, every response time is also kept by the minute it ended in
+# and written there at the end, so a slowdown over the run shows minute by minute.
+TIMELINE_PATH = os.environ.get("LOAD_TIMELINE")
+TIMELINE: dict[int, list[float]] = {}
+STARTED = time.monotonic()
+
+
+@events.request.add_listener
+def keep_by_minute(response_time: float, **_kwargs) -> None:
+    if TIMELINE_PATH:
+        TIMELINE.setdefault(int((time.monotonic() - STARTED) // 60), []).append(response_time)
+
+
+@events.quitting.add_listener
+def write_timeline(**_kwargs) -> None:
+    if TIMELINE_PATH:
+        with open(TIMELINE_PATH, "w") as handle:
+            json.dump({str(minute): times for minute, times in sorted(TIMELINE.items())}, handle)
 
 
 def start_logged_in(user: FastHttpUser, kind: str, number: int, email: str) -> None:
