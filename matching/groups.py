@@ -22,7 +22,14 @@ from .feasibility import (
     pair_keys,
     pair_ok,
 )
-from .localsearch import PENALTY, greedy_groups, improve_groups, objective, slot_matrix
+from .localsearch import (
+    PENALTY,
+    best_first_groups,
+    greedy_groups,
+    improve_groups,
+    objective,
+    slot_matrix,
+)
 from .members import Member, slot_label
 from .quality import mean_similarity, quality, top_k_bound
 from .reasons import match_reason, slots_phrase
@@ -40,6 +47,7 @@ RETRY_BLOCK = 200
 PARALLEL_BLOCKS = 8
 WHOLE_POOL = 3
 THREADS = 2
+HARD_DEGREE = 50
 
 
 @one_blas_thread
@@ -230,7 +238,14 @@ class _GroupSolver:
         masks = self.arr.slots[idx]
         shy = self.arr.shy[idx]
         kw = dict(min_size=self.min_size, max_size=self.max_size, small_cap=self.small_cap)
+        # Members with few possible partners are seeded first, as the plain greedy
+        # does; everyone else joins the tightest groups the block allows.
         lab = greedy_groups(S, ok, masks, shy, target=self.target, rng=rng, **kw)
+        hard = ok.sum(axis=1) < HARD_DEGREE
+        keep = np.zeros(int(lab.max()) + 2, dtype=bool)
+        keep[lab[hard & (lab >= 0)]] = True
+        lab = _relabel(np.where(keep[lab], lab, -1))
+        lab = best_first_groups(S, ok, masks, shy, target=self.target, start=lab, **kw)
         lab = improve_groups(S, lab, masks, shy, **kw)
         # Small instances are cheap: restart from shuffled seeds and keep the best.
         restarts = SMALL_RESTARTS if thorough else 0

@@ -95,6 +95,89 @@ def greedy_groups(
     return lab
 
 
+def best_first_groups(
+    S: np.ndarray,
+    ok: np.ndarray,
+    masks: np.ndarray,
+    shy: np.ndarray,
+    *,
+    min_size: int,
+    max_size: int,
+    small_cap: int,
+    target: int,
+    share: float = 0.1,
+    start: np.ndarray | None = None,
+) -> np.ndarray:
+    """Grow a greedy group from every free member at once, keep the tightest, repeat.
+
+    Seeding in a fixed order spends good partners on whichever seed comes
+    first; here every free member proposes the group it would grow, and the
+    best ``share`` of proposals (by mean pair similarity) that do not overlap
+    are kept each round, so tight groups form before loose ones. The whole
+    round is a handful of matrix operations over the block. ``start`` holds
+    groups already formed (labels, ``-1`` = free), which are kept.
+
+    Returns labels (``-1`` for members no feasible group was found for).
+    """
+    n = len(S)
+    lab = np.full(n, -1, dtype=np.int64) if start is None else start.copy()
+    free = lab < 0
+    n_groups = int(lab.max()) + 1 if n else 0
+    while free.sum() >= min_size:
+        seeds = np.flatnonzero(free)
+        m = len(seeds)
+        rows = np.arange(m)
+        members = np.full((m, max_size), -1, dtype=np.int64)
+        members[:, 0] = seeds
+        total = S[seeds]
+        cand = free[None, :] & ok[seeds]
+        gmask = masks[seeds].copy()
+        has_shy = shy[seeds].copy()
+        size = np.ones(m, dtype=np.int64)
+        pair_sum = np.zeros(m)
+        stuck = np.zeros(m, dtype=bool)
+        goal_free = _goal_size(int(free.sum()), target, min_size, max_size)
+        for step in range(1, max_size):
+            goal = np.minimum(np.where(has_shy, small_cap, max_size), goal_free)
+            grow = ~stuck & (size < goal)
+            if not grow.any():
+                break
+            c = cand & ((masks[None, :] & gmask[:, None]) != 0)
+            if step + 1 > small_cap:
+                c &= ~shy[None, :]
+            scores = np.where(c, total, -np.inf)
+            k = np.argmax(scores, axis=1)
+            best = scores[rows, k]
+            stuck |= grow & ~np.isfinite(best)
+            r = np.flatnonzero(grow & np.isfinite(best))
+            members[r, step] = k[r]
+            pair_sum[r] += best[r]
+            size[r] += 1
+            gmask[r] &= masks[k[r]]
+            has_shy[r] |= shy[k[r]]
+            cand[r] &= ok[k[r]]
+            total[r] += S[k[r]]
+        whole = size >= min_size
+        if not whole.any():
+            break
+        value = np.where(whole, pair_sum / (size * (size - 1) / 2).clip(1), -np.inf)
+        keep = max(1, int(share * whole.sum()))
+        taken = np.zeros(n, dtype=bool)
+        kept = 0
+        for g in np.argsort(-value, kind="stable")[: whole.sum()]:
+            group = members[g, : size[g]]
+            if taken[group].any():
+                continue
+            taken[group] = True
+            lab[group] = n_groups
+            n_groups += 1
+            kept += 1
+            if kept >= keep:
+                break
+        free &= ~taken
+    return lab
+
+
 def _goal_size(n_free: int, target: int, min_size: int, cap: int) -> int:
     """The size closest to ``target`` that does not strand fewer than ``min_size`` people.
 
