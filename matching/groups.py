@@ -382,32 +382,42 @@ class _GroupSolver:
     def insert_into_groups(
         self, rest: np.ndarray, groups: list[np.ndarray], in_person: bool
     ) -> np.ndarray:
-        """Put each leftover into the best group with room that breaks no rule."""
+        """Put each leftover into the best group with room that breaks no rule.
+
+        Each group's shared slots, size, shy flag and vector sum are kept up to
+        date, so only groups with room and a slot in common are checked pair
+        by pair (distance, language, blocked pairs).
+        """
         if len(rest) == 0 or not groups:
             return rest
-        arr = self.arr
-        width = self.max_size
-        table = np.full((len(groups), width), -1, dtype=np.int64)
+        arr, X = self.arr, self.X
+        table = np.full((len(groups), self.max_size), -1, dtype=np.int64)
         for g, members in enumerate(groups):
             table[g, : len(members)] = members
+        real = table >= 0
+        safe = np.where(real, table, 0)
+        size = real.sum(axis=1)
+        gmask = np.bitwise_and.reduce(np.where(real, arr.slots[safe], -1), axis=1)
+        has_shy = (arr.shy[safe] & real).any(axis=1)
+        sums = np.stack([X[g].sum(axis=0) for g in groups]).astype(np.float64)
         still = []
         for i in rest:
-            size = (table >= 0).sum(axis=1)
-            real = table >= 0
-            safe = np.where(real, table, i)
-            ok = pair_ok(arr, np.full(table.shape, i), safe, self.avoid_keys, in_person) | ~real
-            fits = ok.all(axis=1)
-            gmask = np.bitwise_and.reduce(np.where(real, arr.slots[safe], -1), axis=1)
-            fits &= (gmask & arr.slots[i]) != 0
-            has_shy = (arr.shy[safe] & real).any(axis=1) | arr.shy[i]
-            fits &= size < np.where(has_shy, self.small_cap, self.max_size)
-            if not fits.any():
+            cap = np.where(has_shy | arr.shy[i], self.small_cap, self.max_size)
+            rows = np.flatnonzero((size < cap) & ((gmask & arr.slots[i]) != 0))
+            if len(rows):
+                mates, present = safe[rows], real[rows]
+                ok = pair_ok(arr, np.full(mates.shape, i), mates, self.avoid_keys, in_person)
+                rows = rows[(ok | ~present).all(axis=1)]
+            if len(rows) == 0:
                 still.append(i)
                 continue
-            sums = np.where(real[..., None], self.X[safe], 0).sum(axis=1)
-            gain = (sums @ self.X[i]) / size
-            g = int(np.argmax(np.where(fits, gain, -np.inf)))
-            table[g, size[g]] = i
+            g = int(rows[np.argmax((sums[rows] @ X[i]) / size[rows])])
+            table[g, size[g]] = safe[g, size[g]] = i
+            real[g, size[g]] = True
+            size[g] += 1
+            gmask[g] &= arr.slots[i]
+            has_shy[g] |= arr.shy[i]
+            sums[g] += X[i]
             groups[g] = np.append(groups[g], i)
         return np.array(still, dtype=np.int64)
 
