@@ -72,9 +72,11 @@ def group_members(
     ``prefer`` pairs get a similarity bonus of 0.1 but never bend a rule.
 
     Pools of more than three times ``block_size`` members are cut into blocks
-    of at most ``block_size`` (by map, then by k-means on the profiles),
-    solved two at a time; each block is grouped greedily inside each block, improved by swap and
-    move local search, and leftovers are retried across blocks.
+    of at most ``block_size`` (by map, then small k-means clusters of alike
+    profiles packed together), solved two at a time. In each block members
+    with few possible partners are seeded first, everyone else joins the
+    tightest groups found best-first, swap and move local search improves
+    the result, and leftovers are retried across blocks.
 
     Returns
     -------
