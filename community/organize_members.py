@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template, request
+from flask import render_template, request, url_for
+from markupsafe import Markup
 
 from community import member_directory, profiles
 from community.areas import area_names
 from community.extensions import db
+from community.fragment_cache import fragment_cache
 from community.member_directory import LAST_MATCHED, YES_NO, MemberFilters
 from community.models import User
 from community.organize_access import organizer_blueprint
@@ -28,17 +30,39 @@ def index():
         page=int(page_number) if page_number.isdigit() else 1,
         area_names={area.id: area.name for area in areas},
     )
+    args = filters.as_args()
     return render_template(
         "organize/members.html",
         page=page,
-        filters=filters,
-        args=filters.as_args(),
-        areas=[area for area in areas if area.retired_at is None],
-        interests=profiles.active_interest_names(),
-        looking_for=LOOKING_FOR,
-        yes_no=YES_NO,
-        last_matched=LAST_MATCHED,
+        args=args,
+        filter_form=filter_form(filters, args, areas),
         today=date.today(),
+    )
+
+
+def filter_form(filters: MemberFilters, args: dict, areas: list) -> Markup:
+    """The filter form, rendered once per process for each vocabulary and choice of filters.
+
+    Its 70-odd options are most of the page's template work. The areas and interests
+    are still read on every request and are part of the key, so an organizer's edit
+    shows at once in every worker; only the rendering is reused.
+    """
+    live_areas = tuple(area for area in areas if area.retired_at is None)
+    interests = tuple(profiles.active_interest_names())
+    clear_url = url_for(".index")
+    return fragment_cache().get_or_render(
+        ("member filters", live_areas, interests, filters, clear_url),
+        lambda: render_template(
+            "organize/_member_filters.html",
+            filters=filters,
+            args=args,
+            clear_url=clear_url,
+            areas=live_areas,
+            interests=interests,
+            looking_for=LOOKING_FOR,
+            yes_no=YES_NO,
+            last_matched=LAST_MATCHED,
+        ),
     )
 
 

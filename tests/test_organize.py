@@ -383,6 +383,22 @@ def test_member_filters_ignore_nonsense(app, organizer):
     assert response.status_code == 200
 
 
+def test_member_filters_show_a_new_or_retired_interest_at_once(app, organizer):
+    """The filter form's rendering is reused, but never past a change to the vocabulary."""
+    assert "Sea swimming" not in organizer.get("/organize/members/").get_data(as_text=True)
+    with app.app_context():
+        actor = db.session.get(User, organizer.user_id)
+        interest = vocabulary.add_interest(actor, name="Sea swimming", category="Outdoors")
+        db.session.commit()
+        interest_id = interest.id
+    assert "Sea swimming" in organizer.get("/organize/members/").get_data(as_text=True)
+    with app.app_context():
+        actor = db.session.get(User, organizer.user_id)
+        vocabulary.retire_interest(actor, db.session.get(Interest, interest_id))
+        db.session.commit()
+    assert "Sea swimming" not in organizer.get("/organize/members/").get_data(as_text=True)
+
+
 def test_member_page_shows_comfort_only_with_consent(app, organizer, members):
     consented = members.create(complete=True)
     private = members.create(complete=True, consent_at=None, comfort=None, availability_mask=None)
