@@ -382,6 +382,16 @@ def main() -> None:
             f"\nWorkers' resident memory: start {first:.0f} MB, end {last:.0f} MB, "
             f"peak {peak:.0f} MB ({(last - first) / max(first, 1) * 100:+.1f}%)"
         )
+    busiest = max(
+        [row["other_cores"] for row in alone.values()]
+        + [row["other_cores"] for row in results["mix_by_minute"]]
+    )
+    if busiest >= 0.2:
+        print(
+            f"\nOther processes used up to {busiest:.2f} of this host's cores during the run: "
+            "every figure above shares the CPU with them (see the columns above), so compare "
+            "only runs with similar figures there."
+        )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "load.json").write_text(json.dumps(results, indent=2))
