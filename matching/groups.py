@@ -48,6 +48,7 @@ PARALLEL_BLOCKS = 8
 WHOLE_POOL = 3
 THREADS = 2
 HARD_DEGREE = 50
+HARD_RETRIES = 2
 
 
 @one_blas_thread
@@ -242,13 +243,20 @@ class _GroupSolver:
         kw = dict(min_size=self.min_size, max_size=self.max_size, small_cap=self.small_cap)
         # Members with few possible partners are seeded first, as the plain greedy
         # does; everyone else joins the tightest groups the block allows.
-        lab = greedy_groups(S, ok, masks, shy, target=self.target, rng=rng, **kw)
+        # If that leaves out someone the plain seeding placed, their plain group
+        # is kept too and the rest regrouped: placing people comes first.
+        plain = greedy_groups(S, ok, masks, shy, target=self.target, rng=rng, **kw)
         hard = ok.sum(axis=1) < HARD_DEGREE
-        keep = np.zeros(int(lab.max()) + 2, dtype=bool)
-        keep[lab[hard & (lab >= 0)]] = True
-        lab = _relabel(np.where(keep[lab], lab, -1))
-        lab = best_first_groups(S, ok, masks, shy, target=self.target, start=lab, **kw)
-        lab = improve_groups(S, lab, masks, shy, **kw)
+        for _ in range(HARD_RETRIES + 1):
+            keep = np.zeros(int(plain.max()) + 2, dtype=bool)
+            keep[plain[hard & (plain >= 0)]] = True
+            lab = _relabel(np.where(keep[plain], plain, -1))
+            lab = best_first_groups(S, ok, masks, shy, target=self.target, start=lab, **kw)
+            lab = improve_groups(S, lab, masks, shy, **kw)
+            missed = (lab < 0) & (plain >= 0) & ~hard
+            if not missed.any():
+                break
+            hard |= missed
         # Small instances are cheap: restart from shuffled seeds and keep the best.
         restarts = SMALL_RESTARTS if thorough else 0
         best = ((lab < 0).sum(), -objective(S, lab))
