@@ -48,7 +48,7 @@ PARALLEL_BLOCKS = 8
 WHOLE_POOL = 3
 THREADS = 2
 HARD_DEGREE = 50
-HARD_RETRIES = 2
+HARD_RETRIES = 1
 
 
 @one_blas_thread
@@ -260,9 +260,10 @@ class _GroupSolver:
         # Small instances are cheap: restart from shuffled seeds and keep the best.
         restarts = SMALL_RESTARTS if thorough else 0
         best = ((lab < 0).sum(), -objective(S, lab))
-        for _ in range(restarts):
+        for attempt in range(restarts + 1 if restarts else 0):
+            # The first candidate is the plain hardest-first seeding, then shuffled ones.
             trial = greedy_groups(
-                S, ok, masks, shy, target=self.target, rng=rng, shuffle=True, **kw
+                S, ok, masks, shy, target=self.target, rng=rng, shuffle=attempt > 0, **kw
             )
             trial = improve_groups(S, trial, masks, shy, **kw)
             key = ((trial < 0).sum(), -objective(S, trial))
