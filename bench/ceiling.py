@@ -1,0 +1,118 @@
+"""How much more quality a far longer search finds: ``python -m bench.ceiling [--n N] [--kicks K]``.
+
+The shipped ``group_members`` stops at a swap/move local optimum in each
+block. This measures what a search many times slower reaches from there, to
+tell a weak search from a target the instance does not allow: every block is
+grouped as ``group_members`` groups it, then gets ``K`` kicks (a random group
+and its two most similar groups are regrouped with shuffled greedy seeding,
+local search runs over the whole block, and the result is kept if it is
+better with the same number of groups and nobody more left out). Both are
+compared with k-means-constrained on the same members and number of groups
+(rules off, as in ``bench.matching``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from matching import ProfileVectorizer
+from matching.blocks import block_similarity
+from matching.feasibility import member_arrays
+from matching.groups import _GroupSolver, _relabel, _split_labels
+from matching.localsearch import greedy_groups, improve_groups, objective
+from matching.quality import mean_similarity
+
+from . import scenarios
+
+NO_PAIRS = np.zeros(0, dtype=np.int64)
+
+
+def kick(solver, S, ok, lab, masks, shy, rng, kw) -> np.ndarray:
+    """Regroup one random group and its two most similar groups, then search the block."""
+    placed = lab >= 0
+    groups = np.unique(lab[placed])
+    a = rng.choice(groups)
+    pull = np.bincount(lab[placed], weights=S[lab == a][:, placed].sum(axis=0))
+    pull[a] = -np.inf
+    chosen = np.concatenate([[a], np.argsort(-pull)[:2]])
+    loose = np.flatnonzero(np.isin(lab, chosen) | ~placed)
+    trial = lab.copy()
+    trial[loose] = -1
+    sub = greedy_groups(
+        S[np.ix_(loose, loose)],
+        ok[np.ix_(loose, loose)],
+        masks[loose],
+        shy[loose],
+        target=solver.target,
+        rng=rng,
+        shuffle=True,
+        **kw,
+    )
+    trial[loose[sub >= 0]] = sub[sub >= 0] + lab.max() + 1
+    return improve_groups(S, _relabel(trial), masks, shy, **kw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="community size (rules off)")
+    parser.add_argument("--kicks", type=int, default=300, help="kicks per block")
+    args = parser.parse_args(argv)
+
+    members = [
+        m for m in scenarios.rules_off(scenarios.community(args.n)) if m.setting != "one_on_one"
+    ]
+    X = ProfileVectorizer().fit_transform(members)
+    arr = member_arrays(members)
+    rng = np.random.RandomState(0)
+    solver = _GroupSolver(X, arr, NO_PAIRS, NO_PAIRS, 4, 6, 400, rng)
+    kw = dict(min_size=4, max_size=6, small_cap=solver.small_cap)
+    blocks = solver.blocks(np.arange(len(members)), False)
+    shipped: list[np.ndarray] = []
+    searched: list[np.ndarray] = []
+    t_ship = t_search = 0.0
+    for block in blocks:
+        start = time.perf_counter()
+        lab = solver.solve_block(block, False, np.random.RandomState(rng.randint(2**31 - 1)))
+        t_ship += time.perf_counter() - start
+        shipped += _split_labels(block, lab)
+        start = time.perf_counter()
+        S, ok = block_similarity(X, arr, block, NO_PAIRS, NO_PAIRS, in_person=False)
+        masks, shy = arr.slots[block], arr.shy[block]
+        best = objective(S, lab)
+        n_groups, left = len(np.unique(lab[lab >= 0])), (lab < 0).sum()
+        for _ in range(args.kicks):
+            trial = kick(solver, S, ok, lab, masks, shy, rng, kw)
+            same = len(np.unique(trial[trial >= 0])) == n_groups and (trial < 0).sum() <= left
+            value = objective(S, trial)
+            if same and value > best:
+                lab, best = trial, value
+        t_search += time.perf_counter() - start
+        searched += _split_labels(block, lab)
+
+    from k_means_constrained import KMeansConstrained
+
+    grouped = np.concatenate(shipped)
+    start = time.perf_counter()
+    labels = KMeansConstrained(
+        n_clusters=len(shipped), size_min=4, size_max=6, n_init=1, random_state=0
+    ).fit_predict(X[grouped])
+    t_peer = time.perf_counter() - start
+    q_peer = mean_similarity(X, [grouped[labels == c] for c in range(len(shipped))])
+    q_ship, q_search = mean_similarity(X, shipped), mean_similarity(X, searched)
+    print(f"N={args.n} ({len(members)} group-seekers, {len(blocks)} blocks, {len(shipped)} groups)")
+    print("| search | seconds | Q | Q / k-means-constrained |")
+    print("| --- | --- | --- | --- |")
+    print(f"| shipped blocks | {t_ship:.1f} | {q_ship:.4f} | {q_ship / q_peer:.3f} |")
+    print(
+        f"| + {args.kicks} kicks per block | {t_ship + t_search:.1f} | {q_search:.4f} "
+        f"| {q_search / q_peer:.3f} |"
+    )
+    print(f"| k-means-constrained | {t_peer:.1f} | {q_peer:.4f} | 1.000 |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
