@@ -6,10 +6,12 @@ from itertools import groupby
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from community import profiles
 from community.extensions import db
 from community.form_rules import options
+from community.fragment_cache import fragment_cache
 from community.profile_choices import (
     COMFORT_LEVELS,
     DAY_PARTS,
@@ -45,10 +47,11 @@ def require_login():
 
 @bp.get("/home")
 def home():
-    return render_home(PauseForm())
+    return render_home()
 
 
-def render_home(pause_form: PauseForm, status: int = 200):
+def render_home(pause_form: PauseForm | None = None, status: int = 200):
+    """The member's home; ``pause_form`` is a posted pause form to show with its errors."""
     profile = current_user.profile
     paused = profiles.is_paused(profile)
     return render_template(
@@ -59,9 +62,25 @@ def render_home(pause_form: PauseForm, status: int = 200):
         next_step=profiles.next_step(profile),
         paused=paused,
         pause_form=pause_form,
+        blank_pause_field=blank_pause_field() if pause_form is None and not paused else None,
         resume_form=ResumeForm() if paused else None,
         small_steps=small_steps(current_user),
     ), status
+
+
+def blank_pause_field() -> Markup:
+    """The empty pause form's date field, the same for every member on every visit.
+
+    Building and rendering the form through WTForms was a seventh of the home page's
+    CPU, so the empty field is rendered once per process; a posted form with errors is
+    still rendered in full.
+    """
+    return fragment_cache().get_or_render(
+        "blank pause field",
+        lambda: render_template(
+            "members/_pause_field.html", field=PauseForm(meta={"csrf": False}).paused_until
+        ),
+    )
 
 
 def build_form(step: str, profile):
