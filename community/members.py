@@ -6,12 +6,12 @@ from itertools import groupby
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from jinja2.environment import TemplateModule
 
 from community import profiles
 from community.extensions import db
 from community.form_rules import options
-from community.fragment_cache import fragment_cache
+from community.fragment_cache import fragment_cache, render_fragment
 from community.profile_choices import (
     COMFORT_LEVELS,
     DAY_PARTS,
@@ -68,7 +68,7 @@ def render_home(pause_form: PauseForm | None = None, status: int = 200):
     ), status
 
 
-def blank_pause_field() -> Markup:
+def blank_pause_field() -> TemplateModule:
     """The empty pause form's date field, the same for every member on every visit.
 
     Building and rendering the form through WTForms was a seventh of the home page's
@@ -77,7 +77,7 @@ def blank_pause_field() -> Markup:
     """
     return fragment_cache().get_or_render(
         "blank pause field",
-        lambda: render_template(
+        lambda: render_fragment(
             "members/_pause_field.html", field=PauseForm(meta={"csrf": False}).paused_until
         ),
     )

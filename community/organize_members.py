@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import render_template, request, url_for
-from markupsafe import Markup
+from jinja2.environment import TemplateModule
 
 from community import member_directory, profiles
 from community.areas import area_names
 from community.extensions import db
-from community.fragment_cache import fragment_cache
+from community.fragment_cache import fragment_cache, render_fragment
 from community.member_directory import LAST_MATCHED, YES_NO, MemberFilters
 from community.models import User
 from community.organize_access import organizer_blueprint
@@ -40,7 +40,7 @@ def index():
     )
 
 
-def filter_form(filters: MemberFilters, args: dict, areas: list) -> Markup:
+def filter_form(filters: MemberFilters, args: dict, areas: list) -> TemplateModule:
     """The filter form, rendered once per process for each vocabulary and choice of filters.
 
     Its 70-odd options are most of the page's template work. The areas and interests
@@ -52,7 +52,7 @@ def filter_form(filters: MemberFilters, args: dict, areas: list) -> Markup:
     clear_url = url_for(".index")
     return fragment_cache().get_or_render(
         ("member filters", live_areas, interests, filters, clear_url),
-        lambda: render_template(
+        lambda: render_fragment(
             "organize/_member_filters.html",
             filters=filters,
             args=args,
