@@ -21,8 +21,8 @@ import numpy as np
 from matching import ProfileVectorizer
 from matching.blocks import block_similarity
 from matching.feasibility import member_arrays
-from matching.groups import _GroupSolver, _relabel, _split_labels
-from matching.localsearch import greedy_groups, improve_groups, objective
+from matching.groups import _GroupSolver, _split_labels
+from matching.localsearch import objective
 from matching.quality import mean_similarity
 
 from . import scenarios
@@ -30,29 +30,15 @@ from . import scenarios
 NO_PAIRS = np.zeros(0, dtype=np.int64)
 
 
-def kick(solver, S, ok, lab, masks, shy, rng, kw) -> np.ndarray:
+def kick(solver, S, ok, lab, masks, shy, rng) -> np.ndarray:
     """Regroup one random group and its two most similar groups, then search the block."""
     placed = lab >= 0
-    groups = np.unique(lab[placed])
-    a = rng.choice(groups)
+    a = rng.choice(np.unique(lab[placed]))
     pull = np.bincount(lab[placed], weights=S[lab == a][:, placed].sum(axis=0))
     pull[a] = -np.inf
     chosen = np.concatenate([[a], np.argsort(-pull)[:2]])
     loose = np.flatnonzero(np.isin(lab, chosen) | ~placed)
-    trial = lab.copy()
-    trial[loose] = -1
-    sub = greedy_groups(
-        S[np.ix_(loose, loose)],
-        ok[np.ix_(loose, loose)],
-        masks[loose],
-        shy[loose],
-        target=solver.target,
-        rng=rng,
-        shuffle=True,
-        **kw,
-    )
-    trial[loose[sub >= 0]] = sub[sub >= 0] + lab.max() + 1
-    return improve_groups(S, _relabel(trial), masks, shy, **kw)
+    return solver.regroup(S, ok, masks, shy, lab, loose, rng)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     arr = member_arrays(members)
     rng = np.random.RandomState(0)
     solver = _GroupSolver(X, arr, NO_PAIRS, NO_PAIRS, 4, 6, 400, rng)
-    kw = dict(min_size=4, max_size=6, small_cap=solver.small_cap)
     blocks = solver.blocks(np.arange(len(members)), False)
     shipped: list[np.ndarray] = []
     searched: list[np.ndarray] = []
@@ -84,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         best = objective(S, lab)
         n_groups, left = len(np.unique(lab[lab >= 0])), (lab < 0).sum()
         for _ in range(args.kicks):
-            trial = kick(solver, S, ok, lab, masks, shy, rng, kw)
+            trial = kick(solver, S, ok, lab, masks, shy, rng)
             same = len(np.unique(trial[trial >= 0])) == n_groups and (trial < 0).sum() <= left
             value = objective(S, trial)
             if same and value > best:

@@ -280,20 +280,7 @@ class _GroupSolver:
                 break
             a, b = rng.choice(groups_now, size=2, replace=False)
             loose = np.flatnonzero((lab == a) | (lab == b) | (lab < 0))
-            trial = lab.copy()
-            trial[loose] = -1
-            sub = greedy_groups(
-                S[np.ix_(loose, loose)],
-                ok[np.ix_(loose, loose)],
-                masks[loose],
-                shy[loose],
-                target=self.target,
-                rng=rng,
-                shuffle=True,
-                **kw,
-            )
-            trial[loose[sub >= 0]] = sub[sub >= 0] + lab.max() + 1
-            trial = improve_groups(S, _relabel(trial), masks, shy, **kw)
+            trial = self.regroup(S, ok, masks, shy, lab, loose, rng)
             key = ((trial < 0).sum(), -objective(S, trial))
             if key < best:
                 lab, best, stale = trial, key, 0
@@ -312,6 +299,37 @@ class _GroupSolver:
             else:
                 break
         return lab
+
+    def regroup(
+        self,
+        S: np.ndarray,
+        ok: np.ndarray,
+        masks: np.ndarray,
+        shy: np.ndarray,
+        lab: np.ndarray,
+        loose: np.ndarray,
+        rng: np.random.RandomState,
+    ) -> np.ndarray:
+        """Labels with the ``loose`` members regrouped afresh (shuffled seeding), then searched.
+
+        A kick: it moves the block out of a local optimum that swaps and moves
+        alone cannot leave.
+        """
+        kw = dict(min_size=self.min_size, max_size=self.max_size, small_cap=self.small_cap)
+        trial = lab.copy()
+        trial[loose] = -1
+        sub = greedy_groups(
+            S[np.ix_(loose, loose)],
+            ok[np.ix_(loose, loose)],
+            masks[loose],
+            shy[loose],
+            target=self.target,
+            rng=rng,
+            shuffle=True,
+            **kw,
+        )
+        trial[loose[sub >= 0]] = sub[sub >= 0] + lab.max() + 1
+        return improve_groups(S, _relabel(trial), masks, shy, **kw)
 
     def solve_pool(self, idx: np.ndarray, in_person: bool) -> tuple[list[np.ndarray], np.ndarray]:
         groups: list[np.ndarray] = []
