@@ -73,6 +73,9 @@ class Defaults:
     # "thread": large rounds compute in a background thread of the web process;
     # "celery": on a Celery worker (production, several hosts).
     ROUND_RUNNER = "thread"
+    # A running round that reports no progress for this long has lost its worker
+    # (a deploy, a killed process): it is marked failed so it can be run again.
+    ROUND_STALL_SECONDS = 15 * 60
 
     # The organizer member list keeps a count of this many members or more for this
     # long (per process), instead of counting them again on every page.

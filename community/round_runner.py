@@ -15,6 +15,7 @@ from sqlalchemy import update
 from community import rounds
 from community.extensions import db
 from community.models import MatchRound
+from community.models.users import utcnow
 
 log = logging.getLogger(__name__)
 BACKGROUND_THRESHOLD = 300
@@ -30,6 +31,7 @@ def launch(round_: MatchRound) -> bool:
     eligible = rounds.count_eligible(round_.kind, round_.area_ids or [], round_.week_start)
     round_.status = "running"
     round_.progress = 1
+    round_.progress_at = utcnow()
     round_.progress_message = f"Starting: {eligible} eligible members"
     db.session.commit()
     if eligible <= threshold:
@@ -65,7 +67,7 @@ def run_round(round_id: int) -> None:
         db.session.execute(
             update(MatchRound)
             .where(MatchRound.id == round_id)
-            .values(progress=percent, progress_message=message[:200])
+            .values(progress=percent, progress_message=message[:200], progress_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         db.session.commit()

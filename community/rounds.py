@@ -391,6 +391,46 @@ def change_settings(
     round_.progress_message = "Waiting to start"
 
 
+def fail_stalled(rounds_: Iterable[MatchRound], now: datetime | None = None) -> list[int]:
+    """Mark failed the running rounds that have reported no progress for a while.
+
+    The process running a round can be stopped part-way (a deploy, a killed worker);
+    its round would stay "running" for good, and a running round cannot be rerun.
+    A round reports progress at every step, so one silent for ``ROUND_STALL_SECONDS``
+    (15 minutes by default) has lost its worker. The update re-checks the time in
+    the database, so a report that lands meanwhile keeps the round running.
+    Returns the ids marked; the caller commits.
+    """
+    seconds = current_app.config["ROUND_STALL_SECONDS"]
+    cutoff = (now or utcnow()) - timedelta(seconds=seconds)
+    marked = []
+    for round_ in rounds_:
+        last = round_.progress_at or round_.created_at
+        if round_.status != "running" or last is None or last >= cutoff:
+            continue
+        silent = or_(
+            MatchRound.progress_at < cutoff,
+            MatchRound.progress_at.is_(None) & (MatchRound.created_at < cutoff),
+        )
+        changed = db.session.execute(
+            update(MatchRound)
+            .where(MatchRound.id == round_.id, MatchRound.status == "running", silent)
+            .values(
+                status="failed",
+                progress_message="The matching stopped without finishing",
+                error=(
+                    f"It reported no progress for {max(1, seconds // 60)} minutes: the process "
+                    "running it was probably restarted. Run it again below."
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed:
+            db.session.expire(round_)
+            marked.append(round_.id)
+    return marked
+
+
 def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
     """Run the matching library and store its proposal; the caller commits."""
 

@@ -43,7 +43,10 @@ def get_round(round_id: int) -> MatchRound:
     """The round or a 404; an absurdly long number in the address is a 404 too."""
     if round_id > 2**62:
         abort(404)
-    return db.get_or_404(MatchRound, round_id)
+    round_ = db.get_or_404(MatchRound, round_id)
+    if rounds.fail_stalled([round_]):
+        db.session.commit()
+    return round_
 
 
 def with_areas(form):
@@ -53,9 +56,10 @@ def with_areas(form):
 
 @bp.get("/")
 def index():
-    return render_template(
-        "rounds/index.html", rounds=rounds.recent_rounds(), labels=rounds.KIND_LABELS
-    )
+    recent = rounds.recent_rounds()
+    if rounds.fail_stalled(recent):
+        db.session.commit()
+    return render_template("rounds/index.html", rounds=recent, labels=rounds.KIND_LABELS)
 
 
 @bp.route("/new", methods=["GET", "POST"])

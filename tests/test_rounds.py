@@ -341,3 +341,67 @@ def test_a_big_proposal_is_shown_a_page_at_a_time_with_stable_numbers(
     second = client.get(f"/organize/rounds/{round_id}?page=2").get_data(as_text=True)
     assert "Group 2" in second and "Group 1" not in second
     assert client.get(f"/organize/rounds/{round_id}?page=999").status_code == 200
+
+
+def stall(app, round_id: int, minutes: int) -> None:
+    """Leave the round "running" as a stopped worker would, last heard of ``minutes`` ago."""
+    with app.app_context():
+        round_ = db.session.get(MatchRound, round_id)
+        round_.status = "running"
+        round_.progress = 20
+        round_.progress_at = utcnow() - timedelta(minutes=minutes)
+        db.session.commit()
+
+
+def test_a_round_whose_worker_stopped_is_marked_failed_and_can_be_run_again(app, client, members):
+    community(members, 8)
+    boss = organizer(members)
+    round_id = make_round(app)
+    stall(app, round_id, minutes=20)
+    login(client, boss.email, PASSWORD)
+    listing = client.get("/organize/rounds/").get_data(as_text=True)
+    assert "Failed" in listing
+    show = f"/organize/rounds/{round_id}"
+    page = client.get(show).get_data(as_text=True)
+    assert "The matching stopped" in page
+    assert "no progress for 15 minutes" in page
+    assert client.get(f"{show}/status").get_json()["status"] == "failed"
+    again = submit(
+        client,
+        show,
+        {
+            "min_size": "4",
+            "max_size": "4",
+            "week_start": future_monday().isoformat(),
+            "random_state": "0",
+        },
+        action=f"{show}/rerun",
+        follow_redirects=True,
+    )
+    assert "Approve and send invitations" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(MatchRound, round_id).status == "ready"
+
+
+def test_a_running_round_that_still_reports_progress_is_left_running(app, client, members):
+    community(members, 8)
+    boss = organizer(members)
+    round_id = make_round(app)
+    stall(app, round_id, minutes=3)
+    login(client, boss.email, PASSWORD)
+    show = f"/organize/rounds/{round_id}"
+    assert "Finding matches" in client.get(show).get_data(as_text=True)
+    assert client.get(f"{show}/status").get_json()["status"] == "running"
+    refused = submit(
+        client,
+        "/organize/rounds/",
+        {
+            "min_size": "4",
+            "max_size": "4",
+            "week_start": future_monday().isoformat(),
+            "random_state": "0",
+        },
+        action=f"{show}/rerun",
+        follow_redirects=True,
+    )
+    assert "can&#39;t be changed now" in refused.get_data(as_text=True)

@@ -54,6 +54,9 @@ class MatchRound(db.Model):
     # 0-100 while running, so the page can show progress.
     progress: Mapped[int] = mapped_column(default=0)
     progress_message: Mapped[str] = mapped_column(String(200), default="")
+    # When a running round last reported progress: one silent for too long has lost
+    # its worker (see ``rounds.fail_stalled``).
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Figures from the matching library: mean score, bound, ratio, placed, eligible.
     quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Members left out, each with a reason: [{"user_id": 3, "reason": "..."}].
