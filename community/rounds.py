@@ -420,7 +420,7 @@ def fail_stalled(rounds_: Iterable[MatchRound], now: datetime | None = None) -> 
                 progress_message="The matching stopped without finishing",
                 error=(
                     f"It reported no progress for {max(1, seconds // 60)} minutes: the process "
-                    "running it was probably restarted. Run it again below."
+                    "running it was probably restarted."
                 ),
             )
             .execution_options(synchronize_session=False)

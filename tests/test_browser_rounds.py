@@ -139,3 +139,32 @@ def test_organizer_runs_and_approves_rounds_and_a_member_accepts(
     shoot(page, f"{viewport_name}-rounds-09-connections")
     expect(page.locator("#coming-up .pill-accepted")).to_have_count(1)
     member.close()
+
+
+def test_a_round_whose_worker_stopped_says_so_and_runs_again(browser, app, members):  # noqa: F811
+    from tests.factories import PASSWORD
+    from tests.round_helpers import community, make_round, organizer
+    from tests.test_rounds import stall
+
+    community(members, 8)
+    boss = organizer(members)
+    round_id = make_round(app)
+    stall(app, round_id, minutes=40)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        page = browser.new_context(viewport=DESKTOP).new_page()
+        log_in(page, base, boss.email, PASSWORD)
+        page.goto(f"{base}/organize/rounds/{round_id}")
+        expect(page.get_by_role("heading", name="The matching stopped")).to_be_visible()
+        expect(page.get_by_text("no progress for 15 minutes")).to_be_visible()
+        rerun = page.get_by_role("button", name="Rerun the matching")
+        expect(rerun).to_be_visible()
+        shoot(page, "round-stalled-desktop")
+        rerun.click()
+        expect(page.get_by_role("button", name="Approve and send invitations")).to_be_visible()
+    finally:
+        server.shutdown()
+        thread.join()
