@@ -353,55 +353,45 @@ def stall(app, round_id: int, minutes: int) -> None:
         db.session.commit()
 
 
-def test_a_round_whose_worker_stopped_is_marked_failed_and_can_be_run_again(app, client, members):
+def rerun(client, show: str, form_page: str):
+    """Post the rerun form with the round's own settings (groups of four, next weeks)."""
+    settings = {
+        "min_size": "4",
+        "max_size": "4",
+        "week_start": future_monday().isoformat(),
+        "random_state": "0",
+    }
+    return submit(client, form_page, settings, action=f"{show}/rerun", follow_redirects=True)
+
+
+def round_left_running(app, client, members, minutes: int) -> tuple[int, str]:
+    """A proposal for 8 members whose worker was last heard of ``minutes`` ago, and an
+    organizer logged in; returns the round's id and page."""
     community(members, 8)
     boss = organizer(members)
     round_id = make_round(app)
-    stall(app, round_id, minutes=20)
+    stall(app, round_id, minutes=minutes)
     login(client, boss.email, PASSWORD)
+    return round_id, f"/organize/rounds/{round_id}"
+
+
+def test_a_round_whose_worker_stopped_is_marked_failed_and_can_be_run_again(app, client, members):
+    round_id, show = round_left_running(app, client, members, minutes=20)
     listing = client.get("/organize/rounds/").get_data(as_text=True)
     assert "Failed" in listing
-    show = f"/organize/rounds/{round_id}"
     page = client.get(show).get_data(as_text=True)
     assert "The matching stopped" in page
     assert "no progress for 15 minutes" in page
     assert client.get(f"{show}/status").get_json()["status"] == "failed"
-    again = submit(
-        client,
-        show,
-        {
-            "min_size": "4",
-            "max_size": "4",
-            "week_start": future_monday().isoformat(),
-            "random_state": "0",
-        },
-        action=f"{show}/rerun",
-        follow_redirects=True,
-    )
+    again = rerun(client, show, form_page=show)
     assert "Approve and send invitations" in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(MatchRound, round_id).status == "ready"
 
 
 def test_a_running_round_that_still_reports_progress_is_left_running(app, client, members):
-    community(members, 8)
-    boss = organizer(members)
-    round_id = make_round(app)
-    stall(app, round_id, minutes=3)
-    login(client, boss.email, PASSWORD)
-    show = f"/organize/rounds/{round_id}"
+    _round_id, show = round_left_running(app, client, members, minutes=3)
     assert "Finding matches" in client.get(show).get_data(as_text=True)
     assert client.get(f"{show}/status").get_json()["status"] == "running"
-    refused = submit(
-        client,
-        "/organize/rounds/",
-        {
-            "min_size": "4",
-            "max_size": "4",
-            "week_start": future_monday().isoformat(),
-            "random_state": "0",
-        },
-        action=f"{show}/rerun",
-        follow_redirects=True,
-    )
+    refused = rerun(client, show, form_page="/organize/rounds/")
     assert "can&#39;t be changed now" in refused.get_data(as_text=True)
