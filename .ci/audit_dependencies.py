@@ -1,4 +1,4 @@
-"""CI step: pip-audit over the virtualenv; fails on any known vulnerability or unaudited pin.
+"""CI step: pip-audit over the virtualenv; fails on any known vulnerability, names unaudited pins.
 
 What is audited: every distribution installed in the venv (the app's dependencies, the
 dev tools, pip, setuptools) pinned at its installed version, except the project itself
@@ -10,7 +10,8 @@ Where the advisories come from, the first that answers:
 2. OSV's API (api.osv.dev);
 3. on a network that reaches only the package registries: PyPI's project pages, through
    `osv_from_pypi.py`. Those hold advisories for each project's latest release only, so a
-   pin behind its latest release cannot be audited there and the step fails naming it.
+   pin behind its latest release cannot be audited there: the step names it and exits 3,
+   which `.ci/run` reports at the end without calling it passed or failing the build.
    This fallback also leaves out what only the benchmark extra (`bench`) pulls in, and
    says so: the app neither deploys nor tests with it, and ortools holds protobuf behind
    its latest release.

@@ -83,15 +83,11 @@ def export_member_data(user: User) -> dict[str, Any]:
             "available_slots": sorted(profile.availability_slots) if profile else [],
             "setting": profile.setting if profile else None,
             "format": profile.format if profile else None,
-            "looking_for": [
-                kind
-                for kind, wanted in (
-                    ("groups", profile and profile.wants_groups),
-                    ("walks", profile and profile.wants_walks),
-                    ("volunteering", profile and profile.wants_volunteering),
-                )
-                if wanted
-            ],
+            "looking_for": profiles.looking_for(
+                profile.wants_groups, profile.wants_walks, profile.wants_volunteering
+            )
+            if profile
+            else [],
             "area": profile.area.name if profile and profile.area else None,
             "max_km": profile.max_km if profile else None,
             "pace": profile.pace if profile else None,

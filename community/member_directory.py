@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from community import profiles
 from community.accounts import queue_verification
 from community.audit import record, snapshot
 from community.extensions import db
@@ -262,11 +263,6 @@ MEMBER_ROWS = (
 
 def member_row(row: Any, area_names: dict[int, str], last_matched: datetime | None) -> MemberRow:
     has_profile = row.profile_user_id is not None
-    wanted = (
-        ("groups", row.wants_groups),
-        ("walks", row.wants_walks),
-        ("volunteering", row.wants_volunteering),
-    )
     return MemberRow(
         id=row.id,
         display_name=row.display_name,
@@ -275,7 +271,9 @@ def member_row(row: Any, area_names: dict[int, str], last_matched: datetime | No
         verified=row.email_verified_at is not None,
         role=row.role,
         has_profile=has_profile,
-        looking_for=tuple(name for name, wants in wanted if wants),
+        looking_for=tuple(
+            profiles.looking_for(row.wants_groups, row.wants_walks, row.wants_volunteering)
+        ),
         paused_until=row.paused_until,
         area_name=area_names.get(row.area_id) if has_profile else None,
         last_matched=last_matched,

@@ -89,15 +89,9 @@ def build_form(step: str, profile):
         form = InterestsForm(data={"interests": [i.id for i in profile.interests]})
         form.interests.choices = options((i.id, i.name) for i in profiles.active_interests())
     elif step == "meeting":
-        looking = [
-            key
-            for key, wanted in (
-                ("groups", profile.wants_groups),
-                ("walks", profile.wants_walks),
-                ("volunteering", profile.wants_volunteering),
-            )
-            if wanted
-        ]
+        looking = profiles.looking_for(
+            profile.wants_groups, profile.wants_walks, profile.wants_volunteering
+        )
         form = MeetingForm(
             data={
                 "consent": profile.consent_at is not None,

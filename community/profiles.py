@@ -48,6 +48,12 @@ MEMBER_INTEREST_NAMES = (
 )
 
 
+def looking_for(groups: bool | None, walks: bool | None, volunteering: bool | None) -> list[str]:
+    """The kinds of meeting a member asked for, in the wizard's order."""
+    wanted = (("groups", groups), ("walks", walks), ("volunteering", volunteering))
+    return [kind for kind, wants in wanted if wants]
+
+
 def interest_names(profile: Profile) -> list[str]:
     """The member's interests by name, as plain strings (the home page only shows them)."""
     return list(db.session.execute(MEMBER_INTEREST_NAMES, {"user_id": profile.user_id}).scalars())

@@ -406,7 +406,7 @@ def fail_stalled(rounds_: Iterable[MatchRound], now: datetime | None = None) -> 
     marked = []
     for round_ in rounds_:
         last = round_.progress_at or round_.created_at
-        if round_.status != "running" or last is None or last >= cutoff:
+        if round_.status != "running" or last >= cutoff:
             continue
         silent = or_(
             MatchRound.progress_at < cutoff,
