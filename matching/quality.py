@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .feasibility import EARTH_RADIUS_KM, IN_PERSON, ONLINE, MemberArrays, pair_ok
+from .feasibility import IN_PERSON, ONLINE, MemberArrays, pair_ok
 from .results import Quality
 
 BOUND_SAMPLE = 400
@@ -67,23 +67,11 @@ def top_k_bound(
         members, sizes, fmt = members[pick], sizes[pick], fmt[pick]
     near_pool = pool[(arr.format[pool] != ONLINE) & arr.has_location[pool]]
     far_pool = pool[arr.format[pool] != IN_PERSON]
-    tree = None
-    if fmt.any() and len(near_pool):
-        from sklearn.neighbors import BallTree
-
-        tree = BallTree(arr.coords[near_pool], metric="haversine")
     values = np.empty(len(members))
     for near, cands in ((True, near_pool), (False, far_pool)):
         rows = np.flatnonzero(fmt == near)
         if len(rows) == 0:
             continue
-        found = dist = None
-        if near and tree is not None:
-            found, dist = tree.query_radius(
-                arr.coords[members[rows]],
-                r=arr.max_km[members[rows]] / EARTH_RADIUS_KM,
-                return_distance=True,
-            )
         # Similarities by blocks of rows: one matrix product instead of many gathers.
         cand_vectors_t = np.ascontiguousarray(X[cands].T)
         for start in range(0, len(rows), 100):
@@ -91,21 +79,20 @@ def top_k_bound(
             sims = X[members[chunk]] @ cand_vectors_t
             for r, k in enumerate(chunk):
                 i = members[k]
-                pos = found[start + r] if found is not None else np.arange(len(cands))
-                if near and found is None:
-                    pos = pos[:0]
                 top = int(sizes[k]) - 1
-                row_sims = sims[r, pos]
-                # Check the rules on the most similar candidates first; all of them
-                # only when too few of those pass.
-                order = np.arange(len(pos))
-                if len(pos) > top + SHORTLIST:
-                    order = np.argpartition(-row_sims, top + SHORTLIST)[: top + SHORTLIST]
-                for tried in (order, np.arange(len(pos))):
-                    reach = dist[start + r][tried] if near and dist is not None else None
-                    fine = _partners_ok(arr, i, cands[pos[tried]], reach, avoid_keys, pace_rule)
-                    if fine.sum() >= top or len(tried) == len(pos):
+                row_sims = sims[r]
+                # Check the rules (distance included) on the most similar candidates
+                # first; on all of them only when too few of those pass.
+                tried = np.arange(len(cands))
+                if near and not arr.has_location[i]:
+                    tried = tried[:0]
+                elif len(cands) > top + SHORTLIST:
+                    tried = np.argpartition(-row_sims, top + SHORTLIST)[: top + SHORTLIST]
+                while True:
+                    fine = _partners_ok(arr, i, cands[tried], near, avoid_keys, pace_rule)
+                    if fine.sum() >= top or len(tried) == len(cands) or len(tried) == 0:
                         break
+                    tried = np.arange(len(cands))
                 row = row_sims[tried[fine]].astype(np.float64)
                 if len(row) > top:
                     row = np.partition(row, len(row) - top)[-top:]
@@ -113,12 +100,9 @@ def top_k_bound(
     return float(values.mean())
 
 
-def _partners_ok(arr, i, cand, reach, avoid_keys, pace_rule) -> np.ndarray:
-    """Which of ``cand`` may meet member ``i``; ``reach`` holds their distances (radians)
-    when meeting in person (the tree already kept i's own limit, this checks theirs)."""
-    fine = pair_ok(arr, np.full(len(cand), i), cand, avoid_keys, False)
-    if reach is not None:
-        fine &= reach * EARTH_RADIUS_KM <= arr.max_km[cand]
+def _partners_ok(arr, i, cand, in_person, avoid_keys, pace_rule) -> np.ndarray:
+    """Which of ``cand`` may meet member ``i`` (in person: within both travel limits)."""
+    fine = pair_ok(arr, np.full(len(cand), i), cand, avoid_keys, in_person)
     if pace_rule and len(cand):
         pi, pj = arr.pace[i], arr.pace[cand]
         fine &= (pi < 0) | (pj < 0) | (np.abs(pi - pj) <= 1)
