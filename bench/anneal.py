@@ -65,6 +65,16 @@ def anneal(
 
 
 @njit(cache=True)
+def _sum_to(S, k, mem, g, size, skip):
+    """Similarity of member ``k`` to everyone in group ``g`` except ``skip``."""
+    total = 0.0
+    for x in range(size):
+        if mem[g, x] != skip:
+            total += S[k, mem[g, x]]
+    return total
+
+
+@njit(cache=True)
 def _anneal(S, lab, masks, shy, min_size, max_size, small_cap, nbr, steps, t_start, t_end, seed):
     np.random.seed(seed)
     n_groups = lab.max() + 1
@@ -96,13 +106,8 @@ def _anneal(S, lab, masks, shy, min_size, max_size, small_cap, nbr, steps, t_sta
         if b < 0 or a == b:
             continue
         sa, sb = size[a], size[b]
-        r_ia = 0.0
-        for x in range(sa):
-            if mem[a, x] != i:
-                r_ia += S[i, mem[a, x]]
-        r_ib = 0.0
-        for x in range(sb):
-            r_ib += S[i, mem[b, x]]
+        r_ia = _sum_to(S, i, mem, a, sa, i)
+        r_ib = _sum_to(S, i, mem, b, sb, -1)
         va, vb = P[a] / (sa - 1), P[b] / (sb - 1)
         best, pick = -1e18, -2
         # Move i into b.
@@ -121,14 +126,8 @@ def _anneal(S, lab, masks, shy, min_size, max_size, small_cap, nbr, steps, t_sta
                 continue
             if (n_shy[b] - shy[k] + shy[i]) > 0 and sb > small_cap:
                 continue
-            r_kb = 0.0
-            for x in range(sb):
-                if mem[b, x] != k:
-                    r_kb += S[k, mem[b, x]]
-            r_ka = 0.0
-            for x in range(sa):
-                if mem[a, x] != i:
-                    r_ka += S[k, mem[a, x]]
+            r_kb = _sum_to(S, k, mem, b, sb, k)
+            r_ka = _sum_to(S, k, mem, a, sa, i)
             new_a = (P[a] - r_ia + r_ka) / (sa - 1)
             new_b = (P[b] - r_kb + r_ib - S[i, k]) / (sb - 1)
             delta = new_a - va + new_b - vb
@@ -161,16 +160,8 @@ def _anneal(S, lab, masks, shy, min_size, max_size, small_cap, nbr, steps, t_sta
             lab[i] = b
         else:
             k = pick
-            r_kb = 0.0
-            for x in range(sb):
-                if mem[b, x] != k:
-                    r_kb += S[k, mem[b, x]]
-            r_ka = 0.0
-            for x in range(sa):
-                if mem[a, x] != i:
-                    r_ka += S[k, mem[a, x]]
-            P[a] += r_ka - r_ia
-            P[b] += r_ib - S[i, k] - r_kb
+            P[a] += _sum_to(S, k, mem, a, sa, i) - r_ia
+            P[b] += r_ib - S[i, k] - _sum_to(S, k, mem, b, sb, k)
             pi, pk = pos[i], pos[k]
             mem[a, pi], mem[b, pk] = k, i
             pos[k], pos[i] = pi, pk
