@@ -61,7 +61,9 @@ def anneal_whole(X, arr, shipped, steps, small_cap) -> tuple[float, list[np.ndar
     Xg = X[members].astype(np.float32)
     S = Xg @ Xg.T
     np.fill_diagonal(S, -1.0)
-    new = anneal(S, labels, arr.slots[members], arr.shy[members], steps_per_member=steps)
+    new = anneal(
+        S, labels, arr.slots[members], arr.shy[members], steps_per_member=steps, small_cap=small_cap
+    )
     seconds = time.perf_counter() - start
     groups = [members[new == g] for g in range(len(shipped))]
     # Annealing ends where it cooled, not at the best point it passed: keep the better.

@@ -83,16 +83,14 @@ def top_k_bound(
                 row_sims = sims[r]
                 # Check the rules (distance included) on the most similar candidates
                 # first; on all of them only when too few of those pass.
-                tried = np.arange(len(cands))
-                if near and not arr.has_location[i]:
-                    tried = tried[:0]
-                elif len(cands) > top + SHORTLIST:
-                    tried = np.argpartition(-row_sims, top + SHORTLIST)[: top + SHORTLIST]
-                while True:
+                everyone = np.arange(len(cands))
+                shortlist = everyone
+                if len(cands) > top + SHORTLIST:
+                    shortlist = np.argpartition(-row_sims, top + SHORTLIST)[: top + SHORTLIST]
+                for tried in (shortlist, everyone):
                     fine = _partners_ok(arr, i, cands[tried], near, avoid_keys, pace_rule)
-                    if fine.sum() >= top or len(tried) == len(cands) or len(tried) == 0:
+                    if fine.sum() >= top or len(tried) == len(cands):
                         break
-                    tried = np.arange(len(cands))
                 row = row_sims[tried[fine]].astype(np.float64)
                 if len(row) > top:
                     row = np.partition(row, len(row) - top)[-top:]
