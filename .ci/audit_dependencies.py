@@ -55,6 +55,20 @@ def installed_pins() -> dict[str, tuple[str, str]]:
 
 def needed_by(requirements: Iterable[str]) -> set[str]:
     """Canonical names of the installed distributions these requirements pull in."""
+    return {key.partition("[")[0] for key in _pulled_in(requirements)}
+
+
+def extras_in_use(requirements: Iterable[str]) -> set[tuple[str, str]]:
+    """(canonical name, extra) for every extra these requirements ask of an installed one."""
+    found = set()
+    for key in _pulled_in(requirements):
+        name, _, extras = key.partition("[")
+        found |= {(name, extra) for extra in extras.rstrip("]").split(",") if extra}
+    return found
+
+
+def _pulled_in(requirements: Iterable[str]) -> set[str]:
+    """Keys "name[extra,...]" of the installed distributions reached, with the extras asked."""
     seen: set[str] = set()
     pending = [(Requirement(line), "") for line in requirements]
     while pending:
@@ -73,7 +87,16 @@ def needed_by(requirements: Iterable[str]) -> set[str]:
         for line in dist.requires or []:
             for wanted in ["", *requirement.extras]:
                 pending.append((Requirement(line), wanted))
-    return {key.partition("[")[0] for key in seen}
+    return seen
+
+
+def project_requirements() -> list[str]:
+    """Every requirement in pyproject.toml: dependencies and every extra's."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = list(project.get("dependencies", []))
+    for requirements in project.get("optional-dependencies", {}).values():
+        lines += requirements
+    return lines
 
 
 def benchmark_only() -> set[str]:
@@ -87,8 +110,14 @@ def benchmark_only() -> set[str]:
     return needed_by(extras.get(BENCHMARK_EXTRA, [])) - needed_by(kept)
 
 
-def held_back_by(name: str, latest: str, requires_python: str | None) -> list[str]:
-    """What keeps `name` below its latest release here: Python's version, or a requirement."""
+def held_back_by(
+    name: str, latest: str, requires_python: str | None, in_use: set[tuple[str, str]]
+) -> list[str]:
+    """What keeps `name` below its latest release here: Python's version, or a requirement.
+
+    A requirement under an extra counts when that extra is in use (`in_use`, from
+    `extras_in_use`): kombu's `redis` extra, asked for by celery[redis], pins packaging.
+    """
     notes = []
     here = platform.python_version()
     if requires_python and here not in SpecifierSet(requires_python):
@@ -99,7 +128,11 @@ def held_back_by(name: str, latest: str, requires_python: str | None) -> list[st
             requirement = Requirement(line)
             if osv_from_pypi.canonical_name(requirement.name) != wanted:
                 continue
-            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+            own = osv_from_pypi.canonical_name(dist.metadata["Name"])
+            extras = ["", *(extra for dist_name, extra in in_use if dist_name == own)]
+            if requirement.marker and not any(
+                requirement.marker.evaluate({"extra": extra}) for extra in extras
+            ):
                 continue
             if not requirement.specifier.contains(latest, prereleases=True):
                 notes.append(f"{dist.metadata['Name']} {dist.version} requires {requirement}")
@@ -155,13 +188,14 @@ def main() -> int:
     pages = osv_from_pypi.ProjectPages()
     status, unaudited = osv_from_pypi.audit(audited, pages)
     if unaudited:
+        in_use = extras_in_use(project_requirements())
         notes = {}
         for name in unaudited:
             try:
                 info = pages.get(name)["info"]
             except osv_from_pypi.UpstreamError:
                 continue  # the reason already says PyPI could not be read
-            notes[name] = held_back_by(name, info["version"], info.get("requires_python"))
+            notes[name] = held_back_by(name, info["version"], info.get("requires_python"), in_use)
         osv_from_pypi.print_unaudited(unaudited, notes)
     # Found vulnerabilities fail (1); packages this network gives no data for are a
     # separate outcome (3) so CI can report them without pretending they passed.
