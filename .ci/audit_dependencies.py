@@ -90,24 +90,20 @@ def _pulled_in(requirements: Iterable[str]) -> set[str]:
     return seen
 
 
-def project_requirements() -> list[str]:
-    """Every requirement in pyproject.toml: dependencies and every extra's."""
+def project_requirements(leave_out: str | None = None) -> list[str]:
+    """Every requirement in pyproject.toml (dependencies and each extra's), but `leave_out`'s."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     lines = list(project.get("dependencies", []))
-    for requirements in project.get("optional-dependencies", {}).values():
-        lines += requirements
+    for extra, requirements in project.get("optional-dependencies", {}).items():
+        if extra != leave_out:
+            lines += requirements
     return lines
 
 
 def benchmark_only() -> set[str]:
     """What only the `bench` extra pulls in, from pyproject.toml's requirements."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project.get("optional-dependencies", {})
-    kept = list(project.get("dependencies", []))
-    for extra, requirements in extras.items():
-        if extra != BENCHMARK_EXTRA:
-            kept += requirements
-    return needed_by(extras.get(BENCHMARK_EXTRA, [])) - needed_by(kept)
+    every = needed_by(project_requirements())
+    return every - needed_by(project_requirements(leave_out=BENCHMARK_EXTRA))
 
 
 def held_back_by(

@@ -48,10 +48,28 @@ def kick(solver, S, ok, lab, masks, shy, rng) -> np.ndarray:
     return solver.regroup(S, ok, masks, shy, lab, loose, rng)
 
 
-def anneal_whole(X, arr, shipped, steps, small_cap) -> tuple[float, list[np.ndarray]]:
-    """Anneal every shipped group at once (one dense matrix, no blocks): seconds and groups."""
+def kick_block(solver, X, arr, block, lab, kicks, rng) -> np.ndarray:
+    """The block's labels after ``kicks`` kicks, each kept if better with as many groups."""
+    S, ok = block_similarity(X, arr, block, NO_PAIRS, NO_PAIRS, in_person=False)
+    masks, shy = arr.slots[block], arr.shy[block]
+    best = objective(S, lab)
+    n_groups, left = len(np.unique(lab[lab >= 0])), (lab < 0).sum()
+    for _ in range(kicks):
+        trial = kick(solver, S, ok, lab, masks, shy, rng)
+        same = len(np.unique(trial[trial >= 0])) == n_groups and (trial < 0).sum() <= left
+        value = objective(S, trial)
+        if same and value > best:
+            lab, best = trial, value
+    return lab
+
+
+def anneal_curve(X, arr, shipped, steps, small_cap) -> list[tuple[int, float, float]]:
+    """Anneal every shipped group at once (one dense matrix, no blocks), once per entry of
+    ``steps``: (steps per member, seconds including the matrix, Q) for each."""
     from .anneal import anneal
 
+    if not steps:
+        return []
     # Compile (or load the compiled kernel) before the clock starts.
     warm = np.zeros((8, 8), dtype=np.float32)
     anneal(warm, np.repeat([0, 1], 4), np.ones(8), np.zeros(8), steps_per_member=1)
@@ -61,13 +79,24 @@ def anneal_whole(X, arr, shipped, steps, small_cap) -> tuple[float, list[np.ndar
     Xg = X[members].astype(np.float32)
     S = Xg @ Xg.T
     np.fill_diagonal(S, -1.0)
-    new = anneal(
-        S, labels, arr.slots[members], arr.shy[members], steps_per_member=steps, small_cap=small_cap
-    )
-    seconds = time.perf_counter() - start
-    groups = [members[new == g] for g in range(len(shipped))]
-    # Annealing ends where it cooled, not at the best point it passed: keep the better.
-    return seconds, max(groups, shipped, key=lambda gs: mean_similarity(X, gs))
+    t_matrix = time.perf_counter() - start
+    q_shipped = mean_similarity(X, shipped)
+    out = []
+    for count in steps:
+        start = time.perf_counter()
+        new = anneal(
+            S,
+            labels,
+            arr.slots[members],
+            arr.shy[members],
+            steps_per_member=count,
+            small_cap=small_cap,
+        )
+        seconds = t_matrix + time.perf_counter() - start
+        q = mean_similarity(X, [members[new == g] for g in range(len(shipped))])
+        # Annealing ends where it cooled, not at the best point it passed: keep the better.
+        out.append((count, seconds, max(q, q_shipped)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,24 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         lab = solver.solve_block(block, False, np.random.RandomState(rng.randint(2**31 - 1)))
         t_ship += time.perf_counter() - start
         shipped += _split_labels(block, lab)
-        start = time.perf_counter()
-        S, ok = block_similarity(X, arr, block, NO_PAIRS, NO_PAIRS, in_person=False)
-        masks, shy = arr.slots[block], arr.shy[block]
-        best = objective(S, lab)
-        n_groups, left = len(np.unique(lab[lab >= 0])), (lab < 0).sum()
-        for _ in range(args.kicks):
-            trial = kick(solver, S, ok, lab, masks, shy, rng)
-            same = len(np.unique(trial[trial >= 0])) == n_groups and (trial < 0).sum() <= left
-            value = objective(S, trial)
-            if same and value > best:
-                lab, best = trial, value
-        t_search += time.perf_counter() - start
+        if args.kicks:
+            start = time.perf_counter()
+            lab = kick_block(solver, X, arr, block, lab, args.kicks, rng)
+            t_search += time.perf_counter() - start
         searched += _split_labels(block, lab)
 
     from k_means_constrained import KMeansConstrained
 
     grouped = np.concatenate(shipped)
-    annealed = [(s, *anneal_whole(X, arr, shipped, s, solver.small_cap)) for s in steps]
+    annealed = anneal_curve(X, arr, shipped, steps, solver.small_cap)
     start = time.perf_counter()
     labels = KMeansConstrained(
         n_clusters=len(shipped), size_min=4, size_max=6, n_init=1, random_state=0
@@ -130,8 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| + {args.kicks} kicks per block | {t_ship + t_search:.1f} | {q_search:.4f} "
             f"| {q_search / q_peer:.3f} |"
         )
-    for s, seconds, groups in annealed:
-        q = mean_similarity(X, groups)
+    for s, seconds, q in annealed:
         print(
             f"| annealing, whole community, {s:,} steps per member | {t_ship + seconds:.1f} "
             f"| {q:.4f} | {q / q_peer:.3f} |"
