@@ -19,6 +19,7 @@ from matching.quality import mean_similarity, top_k_bound
 
 from . import exact, scenarios
 from .rules import breaks_rules
+from .tree_memory import TreePeak
 
 
 def rss_mb() -> float:
@@ -31,11 +32,23 @@ def peak_mb() -> float:
 
 
 def timed(fn, *args, **kwargs):
+    """``fn``'s result and its seconds and peak memory.
+
+    ``peak_mb`` is the larger of this process's peak RSS and the sampled peak
+    PSS of this process with the children it forks (``tree_peak_mb``).
+    """
     baseline = rss_mb()
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    seconds = time.perf_counter() - start
-    return out, {"seconds": seconds, "peak_mb": peak_mb(), "baseline_mb": baseline}
+    with TreePeak() as tree:
+        start = time.perf_counter()
+        out = fn(*args, **kwargs)
+        seconds = time.perf_counter() - start
+    return out, {
+        "seconds": seconds,
+        "peak_mb": max(peak_mb(), tree.mb),
+        "self_peak_mb": peak_mb(),
+        "tree_peak_mb": tree.mb,
+        "baseline_mb": baseline,
+    }
 
 
 def groups_ours(task):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.neighbors import BallTree
 from sklearn.utils import check_random_state
 
+from .block_pool import solve_all
 from .blocks import block_similarity, feature_blocks, map_blocks
 from .feasibility import (
     EARTH_RADIUS_KM,
@@ -46,7 +46,7 @@ SMALL_PATIENCE = 40
 RETRY_BLOCK = 200
 PARALLEL_BLOCKS = 8
 WHOLE_POOL = 3
-THREADS = 2
+WORKERS = 2
 HARD_DEGREE = 50
 HARD_RETRIES = 1
 
@@ -216,20 +216,18 @@ class _GroupSolver:
     def solve_blocks(
         self, blocks: list[np.ndarray], in_person: bool, thorough: bool = False
     ) -> list[np.ndarray]:
-        """Labels for each block, solved on ``THREADS`` threads when there are many.
+        """Labels for each block, solved by ``WORKERS`` processes or threads when there are many.
 
         Each block gets its own seed drawn up front, so the result does not
-        depend on which thread finishes first. numpy releases the GIL inside
-        the matrix work, which is most of a block's time.
+        depend on which worker finishes first (see ``block_pool``).
         """
         seeds = self.rng.randint(2**31 - 1, size=len(blocks))
         jobs = [(b, np.random.RandomState(seed)) for b, seed in zip(blocks, seeds, strict=True)]
         if len(blocks) < PARALLEL_BLOCKS:
             return [self.solve_block(b, in_person, rng, thorough) for b, rng in jobs]
-        with ThreadPoolExecutor(THREADS) as pool:
-            return list(
-                pool.map(lambda job: self.solve_block(job[0], in_person, job[1], thorough), jobs)
-            )
+        return solve_all(
+            lambda job: self.solve_block(job[0], in_person, job[1], thorough), jobs, WORKERS
+        )
 
     def solve_block(
         self, idx: np.ndarray, in_person: bool, rng: np.random.RandomState, thorough: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from sklearn.utils import check_random_state
 
 from .feasibility import IN_PERSON, ONLINE, MemberArrays, pair_ok
@@ -14,17 +15,26 @@ BOUND_SAMPLE = 400
 SHORTLIST = 64
 
 
-def member_scores(X: np.ndarray, matches: Sequence[np.ndarray]) -> np.ndarray:
+def member_scores(X: np.ndarray, matches: Sequence[np.ndarray], chunk: int = 1024) -> np.ndarray:
     """Each matched member's mean cosine similarity to the others in their match.
 
     Uses the group-sum identity: for unit rows, a member's summed similarity
-    to group-mates is ``x_i . sum(group) - 1``.
+    to group-mates is ``x_i . sum(group) - 1``. Matches are taken ``chunk``
+    at a time in whole-array operations (a loop per match cost 0.5 s at
+    100,000 members).
     """
     out = []
-    for g in matches:
-        Xg = X[g].astype(np.float64)
-        total = Xg.sum(axis=0)
-        out.append((Xg @ total - (Xg * Xg).sum(axis=1)) / (len(g) - 1))
+    for start in range(0, len(matches), chunk):
+        part = matches[start : start + chunk]
+        sizes = np.fromiter((len(g) for g in part), dtype=np.int64, count=len(part))
+        rows = X[np.concatenate(part)].astype(np.float64)
+        owner = np.repeat(np.arange(len(part)), sizes)
+        member_of = csr_matrix(
+            (np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(len(part), len(owner))
+        )
+        sums = member_of @ rows
+        own = np.einsum("ij,ij->i", rows, sums[owner]) - np.einsum("ij,ij->i", rows, rows)
+        out.append(own / (sizes[owner] - 1))
     return np.concatenate(out) if out else np.zeros(0)
 
 
