@@ -1,8 +1,10 @@
 """Benchmark the matching library: ``python -m bench.matching [--quick]``.
 
 Every measured call runs in its own subprocess (``bench.worker``), so the
-peak memory printed is that process's ``ru_maxrss``: the interpreter,
-numpy/scipy/scikit-learn, the synthetic members and the method together.
+peak memory printed belongs to that call alone: the interpreter,
+numpy/scipy/scikit-learn, the synthetic members and the method together (the
+larger of the process's ``ru_maxrss`` and the peak PSS of it and the child it
+forks for blocks, see ``bench.tree_memory``).
 Ratios are printed because this 2-core machine is noisy.
 """
 

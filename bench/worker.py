@@ -13,7 +13,14 @@ from collections import Counter
 
 import numpy as np
 
-from matching import ProfileVectorizer, assign_volunteers, group_members, pair_walkers, synthetic
+from matching import (
+    ProfileVectorizer,
+    assign_volunteers,
+    block_pool,
+    group_members,
+    pair_walkers,
+    synthetic,
+)
 from matching.feasibility import member_arrays, pair_ok
 from matching.quality import mean_similarity, top_k_bound
 
@@ -52,6 +59,8 @@ def timed(fn, *args, **kwargs):
 
 
 def groups_ours(task):
+    if task.get("workers") == "threads":  # the baseline for bench.block_workers
+        block_pool.can_fork = lambda: False
     members = scenarios.community(task["n"], task.get("seed", 0))
     avoid, prefer = (), ()
     if task["rules"] == "off":

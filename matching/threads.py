@@ -1,8 +1,8 @@
-"""One BLAS thread while matching: the library spreads its blocks over threads itself.
+"""One BLAS thread while matching: the library spreads its blocks over two workers itself.
 
 Each block's matrices are small (a few hundred rows), so a multi-threaded
 BLAS spends more time handing work between threads than computing, and its
-threads compete with the block threads for the same two cores (measured at
+threads compete with the block workers for the same two cores (measured at
 100,000 members: 17 s with BLAS threads, 12.5 s without).
 """
 
