@@ -79,12 +79,15 @@ def _forked(fn: Callable[[J], np.ndarray], jobs: Sequence[J], workers: int) -> l
     for w, pid, read_end in children:
         with os.fdopen(read_end, "rb") as back:
             data = back.read()
-        _, status = os.waitpid(pid, 0)
-        if status == 0:
-            results[w::workers] = _receive(data)
-        else:
-            log.warning("block worker %d ended with status %d; solving its share here", pid, status)
-            results[w::workers] = [fn(job) for job in jobs[w::workers]]
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # SIGCHLD ignored or handled elsewhere: already reaped
+            status = 0
+        share = _receive(data) if status == 0 else None
+        if share is None or len(share) != len(jobs[w::workers]):
+            log.warning("block worker %d failed (status %d); solving its share here", pid, status)
+            share = [fn(job) for job in jobs[w::workers]]
+        results[w::workers] = share
     return results
 
 
@@ -97,8 +100,14 @@ def _send(arrays: list[np.ndarray], out: BinaryIO) -> None:
     out.write(buffer.getbuffer())
 
 
-def _receive(data: bytes) -> list[np.ndarray]:
+def _receive(data: bytes) -> list[np.ndarray] | None:
+    """The arrays ``_send`` wrote, or None if the child stopped before writing them all."""
     stream = io.BytesIO(data)
-    lengths = np.load(stream, allow_pickle=False)
-    flat = np.load(stream, allow_pickle=False)
+    try:
+        lengths = np.load(stream, allow_pickle=False)
+        flat = np.load(stream, allow_pickle=False)
+    except (ValueError, EOFError, OSError):
+        return None
+    if lengths.sum() != len(flat):
+        return None
     return np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []

@@ -138,3 +138,17 @@ def test_a_worker_that_dies_leaves_the_answer_to_threads():
         "print(json.dumps({'results': [a.tolist() for a in out]}))\n"
     )
     assert out["results"] == [list(range(i + 1)) for i in range(6)]
+
+
+def test_a_caller_that_ignores_its_children_still_gets_their_work():
+    # With SIGCHLD ignored the kernel reaps the child itself, and waitpid finds nobody.
+    out = run_python(
+        "import json, os, signal\n"
+        "import numpy as np\n"
+        "from matching.block_pool import solve_all\n"
+        "signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
+        "out = solve_all(lambda j: np.array([j, os.getpid()]), list(range(8)), 2)\n"
+        "print(json.dumps({'parent': os.getpid(), 'results': [a.tolist() for a in out]}))\n"
+    )
+    assert [j for j, _ in out["results"]] == list(range(8))
+    assert len({pid for _, pid in out["results"]} - {out["parent"]}) == 1
