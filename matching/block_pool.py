@@ -72,8 +72,11 @@ def _forked(fn: Callable[[J], np.ndarray], jobs: Sequence[J], workers: int) -> l
         results[0::workers] = [fn(job) for job in jobs[0::workers]]
     except BaseException:
         for _, pid, read_end in children:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass  # already gone and reaped (SIGCHLD ignored)
             os.close(read_end)
         raise
     for w, pid, read_end in children:

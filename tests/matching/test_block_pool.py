@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -107,21 +109,25 @@ def test_a_daemonic_worker_process_still_forks():
     assert len(set(out["pids"]) - {out["worker"]}) == 1
 
 
-def test_an_error_in_a_job_reaches_the_caller():
+@pytest.mark.parametrize("broken", [2, 3])  # the parent's share, the child's share
+@pytest.mark.parametrize("sigchld", ["default", "ignored"])
+def test_an_error_in_a_job_reaches_the_caller(broken, sigchld):
     out = run_python(
-        "import json\n"
+        "import json, signal\n"
         "import numpy as np\n"
         "from matching.block_pool import solve_all\n"
+        f"if {sigchld!r} == 'ignored':\n"
+        "    signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
         "def job(i):\n"
-        "    if i == 3:\n"
-        "        raise ValueError('block 3 is broken')\n"
+        f"    if i == {broken}:\n"
+        "        raise ValueError(f'block {i} is broken')\n"
         "    return np.array([i])\n"
         "try:\n"
         "    solve_all(job, list(range(6)), 2)\n"
         "except ValueError as e:\n"
         "    print(json.dumps({'error': str(e)}))\n"
     )
-    assert out == {"error": "block 3 is broken"}
+    assert out == {"error": f"block {broken} is broken"}
 
 
 def test_a_worker_that_dies_leaves_the_answer_to_threads():
