@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.sparse import csr_matrix
 from sklearn.utils import check_random_state
 
+from .blocks import group_sums
 from .feasibility import IN_PERSON, ONLINE, MemberArrays, pair_ok
 from .results import Quality
 
@@ -29,10 +29,7 @@ def member_scores(X: np.ndarray, matches: Sequence[np.ndarray], chunk: int = 102
         sizes = np.fromiter((len(g) for g in part), dtype=np.int64, count=len(part))
         rows = X[np.concatenate(part)].astype(np.float64)
         owner = np.repeat(np.arange(len(part)), sizes)
-        member_of = csr_matrix(
-            (np.ones(len(owner)), (owner, np.arange(len(owner)))), shape=(len(part), len(owner))
-        )
-        sums = member_of @ rows
+        sums = group_sums(owner, rows, len(part))
         own = np.einsum("ij,ij->i", rows, sums[owner]) - np.einsum("ij,ij->i", rows, rows)
         out.append(own / (sizes[owner] - 1))
     return np.concatenate(out) if out else np.zeros(0)
