@@ -11,8 +11,45 @@ from matching import Member, synthetic
 ALL_SLOTS = frozenset(range(21))
 
 
-def community(n: int, seed: int = 0) -> list[Member]:
-    return synthetic.population(n, random_state=seed)
+def community(n: int, seed: int = 0, interests: dict | None = None) -> list[Member]:
+    """The synthetic community; ``interests`` (see ``varied_interests``) redraws interests."""
+    members = synthetic.population(n, random_state=seed)
+    if interests is None:
+        return members
+    drawn = varied_interests(len(members), seed=seed, **interests)
+    return [dataclasses.replace(m, interests=s) for m, s in zip(members, drawn, strict=True)]
+
+
+def varied_interests(
+    n: int, *, zipf: float, second: float, third: float, anywhere: float, seed: int = 0
+) -> list[frozenset[int]]:
+    """Interest sets more varied than ``synthetic``'s, for ``bench.population_variants``.
+
+    Each member has 3-8 distinct interests. Each is drawn from the whole catalogue by
+    popularity with probability ``anywhere``; otherwise from the member's first, second
+    or third topic (probabilities ``1 - second - third``, ``second``, ``third``), ranked
+    within the topic by a Zipf law of exponent ``zipf`` (0: all ten equally likely).
+    """
+    topics, per = synthetic.N_TOPICS, synthetic.PER_TOPIC
+    rng = np.random.RandomState(10_000 + seed)
+    topic_pop = 1.0 / np.arange(1, topics + 1) ** 0.8
+    topic_pop /= topic_pop.sum()
+    within = 1.0 / np.arange(1, per + 1) ** zipf
+    within /= within.sum()
+    overall = np.outer(topic_pop, within).ravel()
+    own = np.array([rng.choice(topics, size=3, replace=False, p=topic_pop) for _ in range(n)])
+    sizes = rng.randint(3, 9, size=n)
+    out = []
+    for i in range(n):
+        chosen: set[int] = set()
+        while len(chosen) < sizes[i]:
+            if rng.rand() < anywhere:
+                chosen.add(int(rng.choice(topics * per, p=overall)))
+                continue
+            which = rng.choice(3, p=[1 - second - third, second, third])
+            chosen.add(int(own[i, which] * per + rng.choice(per, p=within)))
+        out.append(frozenset(chosen))
+    return out
 
 
 def rules_off(members: list[Member]) -> list[Member]:

@@ -61,7 +61,7 @@ def timed(fn, *args, **kwargs):
 def groups_ours(task):
     if task.get("workers") == "threads":  # the baseline for bench.block_workers
         block_pool.can_fork = lambda: False
-    members = scenarios.community(task["n"], task.get("seed", 0))
+    members = scenarios.community(task["n"], task.get("seed", 0), task.get("interests"))
     avoid, prefer = (), ()
     if task["rules"] == "off":
         members = scenarios.rules_off(members)
@@ -92,7 +92,7 @@ def groups_ours(task):
 def groups_peer(task):
     from k_means_constrained import KMeansConstrained
 
-    original = scenarios.community(task["n"], task.get("seed", 0))
+    original = scenarios.community(task["n"], task.get("seed", 0), task.get("interests"))
     members = scenarios.rules_off(original)
     X = ProfileVectorizer().fit_transform(members)
     idx = np.load(task["load"])
