@@ -43,7 +43,7 @@ def likeness(n: int, interests: dict | None, grouped: np.ndarray, n_groups: int)
     sizes = np.bincount(np.arange(len(grouped)) % n_groups)
     random_q = mean_similarity(X, np.split(shuffled, np.cumsum(sizes)[:-1]))
     sample = rng.choice(len(members), size=min(2000, len(members)), replace=False)
-    S = (X[sample] @ X.T).toarray() if hasattr(X, "toarray") else X[sample] @ X.T
+    S = X[sample] @ X.T
     S[np.arange(len(sample)), sample] = -1.0
     top4 = float(np.sort(S, axis=1)[:, -4:].mean())
     return random_q, top4

@@ -32,10 +32,8 @@ def varied_interests(
     """
     topics, per = synthetic.N_TOPICS, synthetic.PER_TOPIC
     rng = np.random.RandomState(10_000 + seed)
-    topic_pop = 1.0 / np.arange(1, topics + 1) ** 0.8
-    topic_pop /= topic_pop.sum()
-    within = 1.0 / np.arange(1, per + 1) ** zipf
-    within /= within.sum()
+    topic_pop = synthetic.TOPIC_POPULARITY
+    within = synthetic.zipf_weights(per, zipf)
     overall = np.outer(topic_pop, within).ravel()
     own = np.array([rng.choice(topics, size=3, replace=False, p=topic_pop) for _ in range(n)])
     sizes = rng.randint(3, 9, size=n)

@@ -50,11 +50,18 @@ def _places(rng: np.random.RandomState, n: int, spread_km: float) -> np.ndarray:
     return np.column_stack([lat, lon]).round(5)
 
 
+def zipf_weights(count: int, exponent: float) -> np.ndarray:
+    """Probabilities of ranks 1..count under a Zipf law: how popular topics and interests are."""
+    weights = 1.0 / np.arange(1, count + 1) ** exponent
+    return weights / weights.sum()
+
+
+TOPIC_POPULARITY = zipf_weights(N_TOPICS, 0.8)
+
+
 def _interest_sets(rng: np.random.RandomState, n: int, low: int, high: int) -> list[frozenset[int]]:
-    topic_pop = 1.0 / np.arange(1, N_TOPICS + 1) ** 0.8
-    topic_pop /= topic_pop.sum()
-    within = 1.0 / np.arange(1, PER_TOPIC + 1) ** 1.1
-    within /= within.sum()
+    topic_pop = TOPIC_POPULARITY
+    within = zipf_weights(PER_TOPIC, 1.1)
     out = []
     topics = rng.choice(N_TOPICS, size=(n, 2), p=topic_pop)
     sizes = rng.randint(low, high + 1, size=n)
