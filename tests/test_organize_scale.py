@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from community.member_directory import MemberFilters
 from community.models import Area, Profile, User, utcnow
 from tests.conftest import login
 from tests.factories import PASSWORD, MemberFactory
+from tests.test_query_counts import PAGE_LIMITS, counting
 
 MEMBERS = 5000
 
@@ -66,21 +66,32 @@ def organizer_client(app, members):
     return client
 
 
-def test_paging_through_thousands_of_members_is_quick(app, organizer_client):
+def test_paging_through_thousands_of_members_reads_one_page_at_a_time(app, organizer_client):
+    """Deep pages cost what the first does: the database pages, Python never loads everyone.
+
+    How fast that is at 100,000 members is measured by ``bench.load`` and
+    ``bench.query_plans``, not timed here, where a busy machine would fail it.
+    """
     with app.app_context():
         add_members_in_bulk(MEMBERS)
         area_id = db.session.execute(select(Area.id).limit(1)).scalar_one()
         for filters in (MemberFilters(), MemberFilters(area_id=area_id, looking_for="walks")):
             first = member_directory.search(filters, page=1)
+            assert first.pages > 2
+            costs = []
             for page in (1, first.pages // 2, first.pages):
-                started = time.perf_counter()
-                result = member_directory.search(filters, page=page)
-                assert time.perf_counter() - started < 0.5
+                with counting(app) as statements:
+                    result = member_directory.search(filters, page=page)
+                costs.append(len(statements))
+                assert any("LIMIT" in s.upper() for s in statements)
                 assert len(result.rows) <= member_directory.PER_PAGE
+            assert costs[0] == costs[1] == costs[2] <= 6
         assert member_directory.search(MemberFilters()).total >= MEMBERS
-    started = time.perf_counter()
-    response = organizer_client.get("/organize/members/?page=150")
-    assert response.status_code == 200 and time.perf_counter() - started < 1.0
+    organizer_client.get("/organize/members/")  # the filter form is rendered once per process
+    with counting(app) as statements:
+        response = organizer_client.get("/organize/members/?page=150")
+    assert response.status_code == 200
+    assert len(statements) <= PAGE_LIMITS["/organize/members/"]
     assert "Page 150 of" in response.get_data(as_text=True)
 
 
