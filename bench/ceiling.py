@@ -1,6 +1,7 @@
 """How much more quality a far longer search finds: ``python -m bench.ceiling [options]``.
 
-Options: ``--n N`` (community size), ``--kicks K``, ``--anneal S,...``.
+Options: ``--n N`` (community size), ``--kicks K``, ``--anneal S,...``,
+``--chains K:L:B,...``.
 
 The shipped ``group_members`` stops at a swap/move local optimum in each
 block. This measures what a search many times slower reaches from there, to
@@ -15,7 +16,9 @@ compared with k-means-constrained on the same members and number of groups
 ``--anneal 300,2000`` also runs simulated annealing (``bench.anneal``) over
 the whole community at once, with no blocks, from the shipped groups, once
 per number of steps per member: the quality a much longer search reaches
-and the seconds it needs, next to k-means-constrained's.
+and the seconds it needs, next to k-means-constrained's. ``--chains
+8:5:8,12:7:16`` runs the ejection-chain search (``bench.chains``) the same
+way, once per neighbours:length:beam.
 """
 
 from __future__ import annotations
@@ -63,9 +66,21 @@ def kick_block(solver, X, arr, block, lab, kicks, rng) -> np.ndarray:
     return lab
 
 
-def anneal_curve(X, arr, shipped, steps, small_cap) -> list[tuple[int, float, float]]:
+def _whole_pool(X, shipped) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Every grouped member, their group labels, one dense similarity matrix (low
+    diagonal) and the seconds the matrix took: what the whole-community searches start from."""
+    members = np.concatenate(shipped)
+    labels = np.repeat(np.arange(len(shipped)), [len(g) for g in shipped])
+    start = time.perf_counter()
+    Xg = X[members].astype(np.float32)
+    S = Xg @ Xg.T
+    np.fill_diagonal(S, -1.0)
+    return members, labels, S, time.perf_counter() - start
+
+
+def anneal_curve(X, arr, shipped, steps, small_cap) -> list[tuple[str, float, float]]:
     """Anneal every shipped group at once (one dense matrix, no blocks), once per entry of
-    ``steps``: (steps per member, seconds including the matrix, Q) for each."""
+    ``steps``: (label, seconds including the matrix, Q) for each."""
     from .anneal import anneal
 
     if not steps:
@@ -73,13 +88,7 @@ def anneal_curve(X, arr, shipped, steps, small_cap) -> list[tuple[int, float, fl
     # Compile (or load the compiled kernel) before the clock starts.
     warm = np.zeros((8, 8), dtype=np.float32)
     anneal(warm, np.repeat([0, 1], 4), np.ones(8), np.zeros(8), steps_per_member=1)
-    members = np.concatenate(shipped)
-    labels = np.repeat(np.arange(len(shipped)), [len(g) for g in shipped])
-    start = time.perf_counter()
-    Xg = X[members].astype(np.float32)
-    S = Xg @ Xg.T
-    np.fill_diagonal(S, -1.0)
-    t_matrix = time.perf_counter() - start
+    members, labels, S, t_matrix = _whole_pool(X, shipped)
     q_shipped = mean_similarity(X, shipped)
     out = []
     for count in steps:
@@ -95,7 +104,50 @@ def anneal_curve(X, arr, shipped, steps, small_cap) -> list[tuple[int, float, fl
         seconds = t_matrix + time.perf_counter() - start
         q = mean_similarity(X, [members[new == g] for g in range(len(shipped))])
         # Annealing ends where it cooled, not at the best point it passed: keep the better.
-        out.append((count, seconds, max(q, q_shipped)))
+        label = f"annealing, whole community, {count:,} steps per member"
+        out.append((label, seconds, max(q, q_shipped)))
+    return out
+
+
+def chain_curve(X, arr, shipped, configs, small_cap) -> list[tuple[str, float, float]]:
+    """Ejection-chain search over every shipped group at once, once per (neighbours, length,
+    beam) in ``configs``: (label, seconds including the matrix, Q) for each."""
+    from .chains import chains
+
+    if not configs:
+        return []
+    # Compile (or load the compiled kernel) before the clock starts.
+    warm = -np.eye(8, dtype=np.float32)
+    chains(warm, np.repeat([0, 1], 4), np.full(8, 7), np.zeros(8), neighbours=3)
+    members, labels, S, t_matrix = _whole_pool(X, shipped)
+    out = []
+    for k, length, beam in configs:
+        start = time.perf_counter()
+        new, _ = chains(
+            S,
+            labels,
+            arr.slots[members],
+            arr.shy[members],
+            length=length,
+            beam=beam,
+            neighbours=k,
+            small_cap=small_cap,
+        )
+        seconds = t_matrix + time.perf_counter() - start
+        q = mean_similarity(X, [members[new == g] for g in range(len(shipped))])
+        label = f"ejection chains, whole community, {k} neighbours, {length} groups, beam {beam}"
+        out.append((label, seconds, q))
+    return out
+
+
+def _configs(text: str) -> list[tuple[int, int, int]]:
+    """``"8:5:8,12:7:16"`` -> [(8, 5, 8), (12, 7, 16)] (neighbours:length:beam)."""
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        values = part.split(":")
+        if len(values) != 3 or not all(v.isdigit() for v in values):
+            raise argparse.ArgumentTypeError(f"expected neighbours:length:beam, got {part!r}")
+        out.append(tuple(int(v) for v in values))
     return out
 
 
@@ -105,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kicks", type=int, default=300, help="kicks per block (0: none)")
     parser.add_argument(
         "--anneal", default="", help="comma-separated annealing steps per member, e.g. 300,2000"
+    )
+    parser.add_argument(
+        "--chains",
+        type=_configs,
+        default=[],
+        help="ejection-chain searches, neighbours:length:beam each, e.g. 8:5:8,12:7:16",
     )
     args = parser.parse_args(argv)
     steps = [int(s) for s in args.anneal.split(",") if s.strip()]
@@ -134,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     from k_means_constrained import KMeansConstrained
 
     grouped = np.concatenate(shipped)
-    annealed = anneal_curve(X, arr, shipped, steps, solver.small_cap)
+    longer = anneal_curve(X, arr, shipped, steps, solver.small_cap)
+    longer += chain_curve(X, arr, shipped, args.chains, solver.small_cap)
     start = time.perf_counter()
     labels = KMeansConstrained(
         n_clusters=len(shipped), size_min=4, size_max=6, n_init=1, random_state=0
@@ -151,11 +210,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| + {args.kicks} kicks per block | {t_ship + t_search:.1f} | {q_search:.4f} "
             f"| {q_search / q_peer:.3f} |"
         )
-    for s, seconds, q in annealed:
-        print(
-            f"| annealing, whole community, {s:,} steps per member | {t_ship + seconds:.1f} "
-            f"| {q:.4f} | {q / q_peer:.3f} |"
-        )
+    for label, seconds, q in longer:
+        print(f"| {label} | {t_ship + seconds:.1f} | {q:.4f} | {q / q_peer:.3f} |")
     print(f"| k-means-constrained | {t_peer:.1f} | {q_peer:.4f} | 1.000 |")
     return 0
 
