@@ -1,7 +1,8 @@
 """How much more quality a far longer search finds: ``python -m bench.ceiling [options]``.
 
 Options: ``--n N`` (community size), ``--kicks K``, ``--anneal S,...``,
-``--chains K:L:B,...``.
+``--chains K:L:B,...``, ``--interests VARIANT`` (members drawn as in
+``bench.population_variants``).
 
 The shipped ``group_members`` stops at a swap/move local optimum in each
 block. This measures what a search many times slower reaches from there, to
@@ -36,6 +37,7 @@ from matching.localsearch import objective
 from matching.quality import mean_similarity
 
 from . import scenarios
+from .population_variants import VARIANTS
 
 NO_PAIRS = np.zeros(0, dtype=np.int64)
 
@@ -164,12 +166,17 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="ejection-chain searches, neighbours:length:beam each, e.g. 8:5:8,12:7:16",
     )
+    parser.add_argument(
+        "--interests",
+        default="shipped",
+        choices=sorted(VARIANTS),
+        help="how members' interests are drawn (see bench.population_variants)",
+    )
     args = parser.parse_args(argv)
     steps = [int(s) for s in args.anneal.split(",") if s.strip()]
 
-    members = [
-        m for m in scenarios.rules_off(scenarios.community(args.n)) if m.setting != "one_on_one"
-    ]
+    community = scenarios.community(args.n, 0, VARIANTS[args.interests])
+    members = [m for m in scenarios.rules_off(community) if m.setting != "one_on_one"]
     X = ProfileVectorizer().fit_transform(members)
     arr = member_arrays(members)
     rng = np.random.RandomState(0)
@@ -201,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     t_peer = time.perf_counter() - start
     q_peer = mean_similarity(X, [grouped[labels == c] for c in range(len(shipped))])
     q_ship, q_search = mean_similarity(X, shipped), mean_similarity(X, searched)
-    print(f"N={args.n} ({len(members)} group-seekers, {len(blocks)} blocks, {len(shipped)} groups)")
+    print(
+        f"N={args.n}, {args.interests} interests ({len(members)} group-seekers, "
+        f"{len(blocks)} blocks, {len(shipped)} groups)"
+    )
     print("| search | seconds | Q | Q / k-means-constrained |")
     print("| --- | --- | --- | --- |")
     print(f"| shipped blocks | {t_ship:.1f} | {q_ship:.4f} | {q_ship / q_peer:.3f} |")
