@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
@@ -37,7 +38,6 @@ from matching.localsearch import objective
 from matching.quality import mean_similarity
 
 from . import scenarios
-from .population_variants import VARIANTS
 
 NO_PAIRS = np.zeros(0, dtype=np.int64)
 
@@ -80,66 +80,66 @@ def _whole_pool(X, shipped) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     return members, labels, S, time.perf_counter() - start
 
 
-def anneal_curve(X, arr, shipped, steps, small_cap) -> list[tuple[str, float, float]]:
-    """Anneal every shipped group at once (one dense matrix, no blocks), once per entry of
-    ``steps``: (label, seconds including the matrix, Q) for each."""
-    from .anneal import anneal
-
-    if not steps:
+def _whole_pool_curve(X, arr, shipped, runs) -> list[tuple[str, float, float]]:
+    """Run each ``(label, search)`` over every shipped group at once (one dense matrix, no
+    blocks), each from the shipped groups: (label, seconds including the matrix, Q).
+    ``search(S, labels, masks, shy)`` returns new labels with the same number of groups."""
+    if not runs:
         return []
-    # Compile (or load the compiled kernel) before the clock starts.
-    warm = np.zeros((8, 8), dtype=np.float32)
-    anneal(warm, np.repeat([0, 1], 4), np.ones(8), np.zeros(8), steps_per_member=1)
-    members, labels, S, t_matrix = _whole_pool(X, shipped)
+    members = np.concatenate(shipped)
+    labels = np.repeat(np.arange(len(shipped)), [len(g) for g in shipped])
+    start = time.perf_counter()
+    Xg = X[members].astype(np.float32)
+    S = Xg @ Xg.T
+    np.fill_diagonal(S, -1.0)
+    t_matrix = time.perf_counter() - start
     q_shipped = mean_similarity(X, shipped)
     out = []
-    for count in steps:
+    for label, search in runs:
         start = time.perf_counter()
-        new = anneal(
-            S,
-            labels,
-            arr.slots[members],
-            arr.shy[members],
-            steps_per_member=count,
-            small_cap=small_cap,
-        )
+        new = search(S, labels, arr.slots[members], arr.shy[members])
         seconds = t_matrix + time.perf_counter() - start
         q = mean_similarity(X, [members[new == g] for g in range(len(shipped))])
         # Annealing ends where it cooled, not at the best point it passed: keep the better.
-        label = f"annealing, whole community, {count:,} steps per member"
         out.append((label, seconds, max(q, q_shipped)))
     return out
 
 
+def anneal_curve(X, arr, shipped, steps, small_cap) -> list[tuple[str, float, float]]:
+    """Simulated annealing over the whole community, once per entry of ``steps`` (steps per
+    member)."""
+    from .anneal import anneal
+
+    if steps:  # compile (or load the compiled kernel) before the clock starts
+        warm = np.zeros((8, 8), dtype=np.float32)
+        anneal(warm, np.repeat([0, 1], 4), np.ones(8), np.zeros(8), steps_per_member=1)
+    runs = [
+        (
+            f"annealing, whole community, {count:,} steps per member",
+            partial(anneal, steps_per_member=count, small_cap=small_cap),
+        )
+        for count in steps
+    ]
+    return _whole_pool_curve(X, arr, shipped, runs)
+
+
 def chain_curve(X, arr, shipped, configs, small_cap) -> list[tuple[str, float, float]]:
-    """Ejection-chain search over every shipped group at once, once per (neighbours, length,
-    beam) in ``configs``: (label, seconds including the matrix, Q) for each."""
+    """Ejection chains over the whole community, once per (neighbours, length, beam)."""
     from .chains import chains
 
-    if not configs:
-        return []
-    # Compile (or load the compiled kernel) before the clock starts.
-    warm = -np.eye(8, dtype=np.float32)
-    chains(warm, np.repeat([0, 1], 4), np.full(8, 7), np.zeros(8), neighbours=3)
-    members, labels, S, t_matrix = _whole_pool(X, shipped)
-    out = []
-    for k, length, beam in configs:
-        start = time.perf_counter()
-        new, _ = chains(
-            S,
-            labels,
-            arr.slots[members],
-            arr.shy[members],
-            length=length,
-            beam=beam,
-            neighbours=k,
-            small_cap=small_cap,
+    def search(S, labels, masks, shy, **kw):
+        return chains(S, labels, masks, shy, small_cap=small_cap, **kw)[0]
+
+    if configs:  # compile (or load the compiled kernel) before the clock starts
+        chains(-np.eye(8, dtype=np.float32), np.repeat([0, 1], 4), np.full(8, 7), np.zeros(8))
+    runs = [
+        (
+            f"ejection chains, whole community, {k} neighbours, {length} groups, beam {beam}",
+            partial(search, neighbours=k, length=length, beam=beam),
         )
-        seconds = t_matrix + time.perf_counter() - start
-        q = mean_similarity(X, [members[new == g] for g in range(len(shipped))])
-        label = f"ejection chains, whole community, {k} neighbours, {length} groups, beam {beam}"
-        out.append((label, seconds, q))
-    return out
+        for k, length, beam in configs
+    ]
+    return _whole_pool_curve(X, arr, shipped, runs)
 
 
 def _configs(text: str) -> list[tuple[int, int, int]]:
@@ -169,13 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--interests",
         default="shipped",
-        choices=sorted(VARIANTS),
+        choices=sorted(scenarios.INTEREST_VARIANTS),
         help="how members' interests are drawn (see bench.population_variants)",
     )
     args = parser.parse_args(argv)
     steps = [int(s) for s in args.anneal.split(",") if s.strip()]
 
-    community = scenarios.community(args.n, 0, VARIANTS[args.interests])
+    community = scenarios.community(args.n, 0, scenarios.INTEREST_VARIANTS[args.interests])
     members = [m for m in scenarios.rules_off(community) if m.setting != "one_on_one"]
     X = ProfileVectorizer().fit_transform(members)
     arr = member_arrays(members)

@@ -107,9 +107,7 @@ def _refresh(S, mem, size, g, P, own):
 
 
 @njit(cache=True)
-def _search(
-    S, lab, masks, shy, nbr, rev_start, rev, L, beam, min_size, max_size, small_cap
-):  # pragma: no cover - compiled; exercised through chains()
+def _search(S, lab, masks, shy, nbr, rev_start, rev, L, beam, min_size, max_size, small_cap):
     n = len(lab)
     n_groups = lab.max() + 1
     size = np.zeros(n_groups, np.int64)

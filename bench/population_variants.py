@@ -23,15 +23,7 @@ from matching.quality import mean_similarity
 
 from . import scenarios
 from .matching import log, run, table
-
-VARIANTS: dict[str, dict | None] = {
-    "shipped": None,
-    "distinct": {"zipf": 1.1, "second": 0.35, "third": 0.0, "anywhere": 0.1},
-    "flatter": {"zipf": 0.6, "second": 0.3, "third": 0.1, "anywhere": 0.15},
-    "mixed": {"zipf": 0.5, "second": 0.35, "third": 0.15, "anywhere": 0.2},
-    # Chosen so that our Q lands near the notes' 0.574 (their members), not for any ratio.
-    "calibrated": {"zipf": 0.3, "second": 0.4, "third": 0.2, "anywhere": 0.3},
-}
+from .scenarios import INTEREST_VARIANTS as VARIANTS
 
 
 def likeness(n: int, interests: dict | None, grouped: np.ndarray, n_groups: int) -> tuple:

@@ -11,6 +11,17 @@ from matching import Member, synthetic
 ALL_SLOTS = frozenset(range(21))
 
 
+# Parameters of ``varied_interests`` by name (None: the shipped generator's interests).
+INTEREST_VARIANTS: dict[str, dict | None] = {
+    "shipped": None,
+    "distinct": {"zipf": 1.1, "second": 0.35, "third": 0.0, "anywhere": 0.1},
+    "flatter": {"zipf": 0.6, "second": 0.3, "third": 0.1, "anywhere": 0.15},
+    "mixed": {"zipf": 0.5, "second": 0.35, "third": 0.15, "anywhere": 0.2},
+    # Chosen so that our Q lands near the notes' 0.574 (their members), not for any ratio.
+    "calibrated": {"zipf": 0.3, "second": 0.4, "third": 0.2, "anywhere": 0.3},
+}
+
+
 def community(n: int, seed: int = 0, interests: dict | None = None) -> list[Member]:
     """The synthetic community; ``interests`` (see ``varied_interests``) redraws interests."""
     members = synthetic.population(n, random_state=seed)

@@ -1,7 +1,7 @@
 """The benchmark's redrawn interests: valid catalogue ids, 3-8 each, only interests change."""
 
 from bench import scenarios
-from bench.population_variants import VARIANTS
+from bench.scenarios import INTEREST_VARIANTS as VARIANTS
 from matching import synthetic
 
 CATALOGUE = synthetic.N_TOPICS * synthetic.PER_TOPIC
