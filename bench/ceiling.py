@@ -68,18 +68,6 @@ def kick_block(solver, X, arr, block, lab, kicks, rng) -> np.ndarray:
     return lab
 
 
-def _whole_pool(X, shipped) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Every grouped member, their group labels, one dense similarity matrix (low
-    diagonal) and the seconds the matrix took: what the whole-community searches start from."""
-    members = np.concatenate(shipped)
-    labels = np.repeat(np.arange(len(shipped)), [len(g) for g in shipped])
-    start = time.perf_counter()
-    Xg = X[members].astype(np.float32)
-    S = Xg @ Xg.T
-    np.fill_diagonal(S, -1.0)
-    return members, labels, S, time.perf_counter() - start
-
-
 def _whole_pool_curve(X, arr, shipped, runs) -> list[tuple[str, float, float]]:
     """Run each ``(label, search)`` over every shipped group at once (one dense matrix, no
     blocks), each from the shipped groups: (label, seconds including the matrix, Q).
