@@ -17,6 +17,7 @@ from scipy import sparse
 from .feasibility import EARTH_RADIUS_KM
 
 KMEANS_ITERATIONS = 10
+PREFER_BONUS = 0.1  # similarity added for pairs who asked to meet again
 KMEANS_SAMPLE = 150
 PER_CENTRE = 50
 
@@ -153,7 +154,7 @@ def block_similarity(
     *,
     in_person: bool,
     pace_rule: bool = False,
-    prefer_bonus: float = 0.1,
+    prefer_bonus: float = PREFER_BONUS,
     penalty: float = -1000.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Dense similarity of a block with hard-rule penalties and a continuity bonus.

@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 
 from .block_pool import solve_all
 from .blocks import block_similarity, feature_blocks, map_blocks
+from .chains import chain_groups
 from .feasibility import (
     EARTH_RADIUS_KM,
     EITHER,
@@ -49,6 +50,7 @@ WHOLE_POOL = 3
 WORKERS = 2
 HARD_DEGREE = 50
 HARD_RETRIES = 1
+CHAIN_POOL = 30_000
 
 
 @one_blas_thread
@@ -77,7 +79,9 @@ def group_members(
     profiles packed together), solved two at a time. In each block members
     with few possible partners are seeded first, everyone else joins the
     tightest groups found best-first, swap and move local search improves
-    the result, and leftovers are retried across blocks.
+    the result, and leftovers are retried across blocks. Then ejection
+    chains over each whole pool (of up to ``CHAIN_POOL`` members) move
+    members between groups of different blocks.
 
     Returns
     -------
@@ -349,7 +353,29 @@ class _GroupSolver:
             rest = np.concatenate(again)
         rest = self.insert_into_groups(rest, groups, in_person)
         rest = self.regroup_with_donors(rest, groups, in_person)
-        return groups, rest
+        return self.polish(groups, in_person), rest
+
+    def polish(self, groups: list[np.ndarray], in_person: bool) -> list[np.ndarray]:
+        """Improve a whole pool's groups with ejection chains (see ``matching.chains``).
+
+        Blocks keep the search cheap but part near neighbours; chains across
+        the whole pool win back what the cuts cost. A pool of more than
+        ``CHAIN_POOL`` members keeps its block groups: the chains' time grows
+        with the pool, and a 100,000-member round must stay within 20 s.
+        """
+        if sum(len(g) for g in groups) > CHAIN_POOL:
+            return groups
+        return chain_groups(
+            self.X,
+            self.arr,
+            groups,
+            in_person=in_person,
+            avoid_keys=self.avoid_keys,
+            prefer_keys=self.prefer_keys,
+            min_size=self.min_size,
+            max_size=self.max_size,
+            small_cap=self.small_cap,
+        )
 
     def regroup_with_donors(
         self, rest: np.ndarray, groups: list[np.ndarray], in_person: bool

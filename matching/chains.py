@@ -1,0 +1,469 @@
+"""Ejection chains over a whole pool of groups, scored from group vector sums.
+
+Swaps and moves change two groups at a time and stop at a local optimum
+that a cycle over more groups can still improve: member ``i`` of group A
+replaces ``j`` in B, ``j`` replaces ``k`` in C, ... and the last member
+ejected takes ``i``'s place in A. Sizes do not change and each group is
+touched once, so the gain is the exact sum of each group's own change.
+
+Chains grow from each member along its nearest feasible partners, level by
+level, keeping the ``beam`` best open chains; the best closing chain (or a
+plain move to a neighbour's group) is applied when it improves the
+objective, and members are looked at again only when their own group
+changed (looking again at everyone near a changed group too took 1.7 times
+the work for 0.1% more at 10,000 members). The objective is the one Q
+averages: over groups, the summed pair similarity divided by (size - 1).
+
+No similarity matrix is stored. For unit vectors a member's summed
+similarity to a group is its dot product with the group's vector sum, so
+memory is one sum per group and a pool of any size fits (a dense matrix was
+317 MB at 10,000 members and 1.27 GB at 20,000). Every rule is checked on
+each change: shared slot, shy cap, languages, blocked pairs and, in person,
+both travel limits.
+
+The search is compiled with numba: growing chains is a long run of small
+dependent decisions that whole-array numpy cannot express (see
+``docs/benchmarks.md`` for the numpy searches tried first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numba import njit
+from scipy import sparse
+
+from .blocks import PREFER_BONUS, map_blocks
+from .feasibility import EARTH_RADIUS_KM, MemberArrays, pair_ok
+
+NEIGHBOURS = 12
+LENGTH = 10
+BEAM = 8
+SHORTLIST = 6  # neighbours are picked among the SHORTLIST * k most similar
+ROWS = 512
+REGION = 2000
+
+
+def chain_groups(
+    X: np.ndarray,
+    arr: MemberArrays,
+    groups: Sequence[np.ndarray],
+    *,
+    in_person: bool,
+    avoid_keys: np.ndarray,
+    prefer_keys: np.ndarray,
+    min_size: int,
+    max_size: int,
+    small_cap: int,
+    neighbours: int = NEIGHBOURS,
+    length: int = LENGTH,
+    beam: int = BEAM,
+) -> list[np.ndarray]:
+    """The same members in as many groups, improved by ejection chains and moves.
+
+    ``groups`` hold member indices into ``X`` and ``arr``; every group must
+    already obey the rules, and every returned group does too.
+    """
+    if length < 2 or beam < 1 or neighbours < 1:
+        raise ValueError("length must be at least 2, beam and neighbours at least 1")
+    if len(groups) < 2:
+        return [np.asarray(g) for g in groups]
+    members = np.concatenate(groups).astype(np.int64)
+    labels = np.repeat(np.arange(len(groups)), [len(g) for g in groups]).astype(np.int64)
+    Xp = np.ascontiguousarray(X[members], dtype=np.float32)
+    rows = sparse.csr_matrix(Xp)
+    nbr = nearest_feasible(Xp, arr, members, neighbours, in_person, avoid_keys)
+    _search(
+        Xp,
+        rows.indptr.astype(np.int64),
+        rows.indices.astype(np.int64),
+        rows.data.astype(np.float64),
+        labels,
+        arr.slots[members].astype(np.int64),
+        arr.shy[members].astype(np.int64),
+        arr.languages[members].astype(np.int64),
+        np.ascontiguousarray(arr.coords[members]),
+        arr.max_km[members].astype(np.float64),
+        in_person,
+        members,
+        max(len(arr.ids), 1),
+        avoid_keys.astype(np.int64),
+        prefer_keys.astype(np.int64),
+        nbr,
+        length,
+        beam,
+        min_size,
+        max_size,
+        small_cap,
+    )
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return [members[part] for part in np.split(order, cuts)]
+
+
+def nearest_feasible(
+    Xp: np.ndarray,
+    arr: MemberArrays,
+    members: np.ndarray,
+    k: int,
+    in_person: bool,
+    avoid_keys: np.ndarray,
+) -> np.ndarray:
+    """For each pool member, up to ``k`` most similar members who may meet them (-1 pads).
+
+    Similarities come ``ROWS`` members at a time from one matrix product; the
+    rules are checked only on each member's ``SHORTLIST * k`` most similar.
+    In person, candidates come from the member's map region (``REGION``
+    members), since the most similar people across a city are mostly out of
+    reach.
+    """
+    p = len(members)
+    out = np.full((p, k), -1, dtype=np.int64)
+    everyone = np.arange(p)
+    regions = [everyone]
+    if in_person and p > REGION:
+        regions = map_blocks(arr.coords[members], everyone, REGION)
+    for region in regions:
+        wide = min(len(region) - 1, SHORTLIST * k)
+        if wide < 1:
+            continue
+        Xt = np.ascontiguousarray(Xp[region].T)
+        for start in range(0, len(region), ROWS):
+            rows = region[start : start + ROWS]
+            top = region[_most_similar(Xp[rows] @ Xt, wide, start)]
+            who = np.repeat(rows, wide)
+            fine = pair_ok(arr, members[who], members[top.ravel()], avoid_keys, in_person)
+            fine = fine.reshape(top.shape)
+            # The first k that pass, in order of similarity.
+            rank = np.cumsum(fine, axis=1) - 1
+            r, c = np.nonzero(fine & (rank < k))
+            out[rows[r], rank[r, c]] = top[r, c]
+    return out
+
+
+@njit(cache=True)
+def _most_similar(sims, k, first):
+    """Per row, the ``k`` columns of highest similarity, best first, skipping column
+    ``first + row`` (the member itself). Six times faster than ``np.argpartition`` here:
+    after the first few columns almost every value fails one comparison."""
+    rows, m = sims.shape
+    out = np.full((rows, k), -1, np.int64)
+    vals = np.empty(k)
+    for r in range(rows):
+        vals[:] = -np.inf
+        for c in range(m):
+            v = sims[r, c]
+            if v <= vals[k - 1] or c == first + r:
+                continue
+            j = k - 1
+            while j > 0 and vals[j - 1] < v:
+                vals[j] = vals[j - 1]
+                out[r, j] = out[r, j - 1]
+                j -= 1
+            vals[j] = v
+            out[r, j] = c
+    return out
+
+
+@njit(cache=True)
+def _has_key(keys, a, b, n):
+    if len(keys) == 0:
+        return False
+    q = min(a, b) * n + max(a, b)
+    pos = np.searchsorted(keys, q)
+    return pos < len(keys) and keys[pos] == q
+
+
+@njit(cache=True)
+def _pair_fits(a, b, langs, coords, max_km, in_person, gidx, n_all, avoid):
+    """Languages, travel limits and blocked pairs (slots are checked per group)."""
+    la, lb = langs[a], langs[b]
+    if la != 0 and lb != 0 and (la & lb) == 0:
+        return False
+    if in_person:
+        dlat = coords[b, 0] - coords[a, 0]
+        dlon = coords[b, 1] - coords[a, 1]
+        h = (
+            np.sin(dlat / 2) ** 2
+            + np.cos(coords[a, 0]) * np.cos(coords[b, 0]) * np.sin(dlon / 2) ** 2
+        )
+        dist = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(min(max(h, 0.0), 1.0)))
+        if dist > min(max_km[a], max_km[b]):
+            return False
+    return not _has_key(avoid, gidx[a], gidx[b], n_all)
+
+
+@njit(cache=True)
+def _dot(indptr, indices, data, x, M, r):
+    """Sparse row ``x`` times dense row ``r`` of ``M``."""
+    total = 0.0
+    for t in range(indptr[x], indptr[x + 1]):
+        total += data[t] * M[r, indices[t]]
+    return total
+
+
+@njit(cache=True, fastmath=True)
+def _search(
+    Xp,
+    indptr,
+    indices,
+    data,
+    lab,
+    masks,
+    shy,
+    langs,
+    coords,
+    max_km,
+    in_person,
+    gidx,
+    n_all,
+    avoid,
+    prefer,
+    nbr,
+    L,
+    beam,
+    min_size,
+    max_size,
+    small_cap,
+):
+    n, d = Xp.shape
+    n_groups = lab.max() + 1
+    size = np.zeros(n_groups, np.int64)
+    mem = np.full((n_groups, max_size), -1, np.int64)
+    T = np.zeros((n_groups, d))
+    for i in range(n):
+        g = lab[i]
+        mem[g, size[g]] = i
+        size[g] += 1
+        for c in range(d):
+            T[g, c] += Xp[i, c]
+    P = np.zeros(n_groups)
+    own = np.zeros(n)
+    n_shy = np.zeros(n_groups, np.int64)
+    has_prefer = len(prefer) > 0
+    # Online, with no blocked pairs and no languages stated, only slots can rule a change out.
+    pair_rules = in_person or len(avoid) > 0
+    for i in range(n):
+        pair_rules = pair_rules or langs[i] != 0
+    group_mask = np.zeros(n_groups, np.int64)
+    mask_without = np.zeros((n_groups, max_size), np.int64)
+    # Squared norms from the same float64 arithmetic as the sums: with a rounded 1.0
+    # instead, predicted and applied gains differ by 1e-7 and moves can cycle forever.
+    norm2 = np.zeros(n)
+    for i in range(n):
+        for t in range(indptr[i], indptr[i + 1]):
+            norm2[i] += data[t] * data[t]
+
+    def link(a, b):
+        s = _dot(indptr, indices, data, a, Xp, b)
+        if has_prefer and _has_key(prefer, gidx[a], gidx[b], n_all):
+            s += PREFER_BONUS
+        return s
+
+    def to_group(x, g):
+        """Summed similarity of ``x`` to the members of ``g`` (``x`` not in ``g``)."""
+        s = _dot(indptr, indices, data, x, T, g)
+        if has_prefer:
+            for t in range(size[g]):
+                if _has_key(prefer, gidx[x], gidx[mem[g, t]], n_all):
+                    s += PREFER_BONUS
+        return s
+
+    def refresh(g):
+        P[g] = 0.0
+        n_shy[g] = 0
+        group_mask[g] = -1
+        for t in range(size[g]):
+            a = mem[g, t]
+            own[a] = to_group(a, g) - norm2[a]
+            P[g] += own[a]
+            n_shy[g] += shy[a]
+            group_mask[g] &= masks[a]
+            mask_without[g, t] = -1
+            for u in range(size[g]):
+                if u != t:
+                    mask_without[g, t] &= masks[mem[g, u]]
+        P[g] /= 2.0
+
+    def joins(x, g, at):
+        """Whether ``x`` may join ``g`` in place of its member at position ``at``
+        (-1: as an extra member)."""
+        shared = group_mask[g] if at < 0 else mask_without[g, at]
+        if (shared & masks[x]) == 0:
+            return False
+        if not pair_rules:
+            return True
+        for t in range(size[g]):
+            y = mem[g, t]
+            if t != at and not _pair_fits(
+                x, y, langs, coords, max_km, in_person, gidx, n_all, avoid
+            ):
+                return False
+        return True
+
+    for g in range(n_groups):
+        refresh(g)
+    K = nbr.shape[1]
+    open_m = np.zeros((beam, L), np.int64)
+    open_g = np.zeros((beam, L), np.int64)
+    open_v = np.zeros(beam)
+    next_m = np.zeros((beam, L), np.int64)
+    next_g = np.zeros((beam, L), np.int64)
+    next_v = np.zeros(beam)
+    best_m = np.zeros(L, np.int64)
+    dirty = np.ones(n, np.bool_)
+    queue = np.arange(n)
+    version = np.zeros(n_groups, np.int64)
+    cache_group = np.full((n, K), -1, np.int64)
+    cache_version = np.zeros((n, K), np.int64)
+    cache_to = np.zeros((n, K))
+    cache_link = np.zeros((n, K, max_size))
+    mark = np.zeros(n_groups, np.int64)
+    stamp = 0
+    seen = np.full(n, -1, np.int64)
+    closing = np.zeros(n)
+    visit = 0
+    applied = 0
+    while len(queue):
+        for i in queue:
+            visit += 1
+            dirty[i] = False
+            A = lab[i]
+            sa = size[A]
+            at_i = 0
+            while mem[A, at_i] != i:
+                at_i += 1
+            best, best_len, move_to = 1e-9, 0, -1
+            # A plain move of i into a neighbour's group (sizes change).
+            if sa > min_size:
+                for a in range(K):
+                    if nbr[i, a] < 0:
+                        break
+                    B = lab[nbr[i, a]]
+                    sb = size[B]
+                    if B == A or sb >= max_size:
+                        continue
+                    if (n_shy[B] + shy[i]) > 0 and sb + 1 > small_cap:
+                        continue
+                    gain = (
+                        (P[A] - own[i]) / (sa - 2)
+                        - P[A] / (sa - 1)
+                        + (P[B] + to_group(i, B)) / sb
+                        - P[B] / (sb - 1)
+                    )
+                    if gain > best and joins(i, B, -1):
+                        best, move_to = gain, B
+            n_open = 1
+            open_m[0, 0] = i
+            open_g[0, 0] = A
+            open_v[0] = 0.0
+            for level in range(1, L):
+                n_next = 0
+                for p in range(n_open):
+                    x = open_m[p, level - 1]
+                    # Groups already in this chain, or already tried from x, are marked.
+                    stamp += 1
+                    for q in range(level):
+                        mark[open_g[p, q]] = stamp
+                    for a in range(K):
+                        if nbr[x, a] < 0:
+                            break
+                        Y = lab[nbr[x, a]]
+                        if mark[Y] == stamp:
+                            continue
+                        mark[Y] = stamp
+                        sy = size[Y]
+                        # x's similarities to a neighbour's group last until that group changes.
+                        if cache_group[x, a] != Y or cache_version[x, a] != version[Y]:
+                            cache_group[x, a] = Y
+                            cache_version[x, a] = version[Y]
+                            cache_to[x, a] = to_group(x, Y)
+                            for z in range(sy):
+                                cache_link[x, a, z] = link(x, mem[Y, z])
+                        to_y = cache_to[x, a]
+                        for z in range(sy):
+                            y = mem[Y, z]
+                            if (n_shy[Y] - shy[y] + shy[x]) > 0 and sy > small_cap:
+                                continue
+                            value = open_v[p] + (to_y - cache_link[x, a, z] - own[y]) / (sy - 1)
+                            # Close: y replaces i in A.
+                            close_ok = not ((n_shy[A] - shy[i] + shy[y]) > 0 and sa > small_cap)
+                            if close_ok:
+                                # Chains from one root reach the same members often.
+                                if seen[y] != visit:
+                                    seen[y] = visit
+                                    closing[y] = (to_group(y, A) - link(y, i) - own[i]) / (sa - 1)
+                                close = closing[y]
+                                close_ok = value + close > best
+                            extend = level < L - 1 and (n_next < beam or value > next_v[beam - 1])
+                            if not (close_ok or extend):
+                                continue
+                            if not joins(x, Y, z):
+                                continue
+                            if close_ok and joins(y, A, at_i):
+                                best, best_len, move_to = value + close, level + 1, -1
+                                for q in range(level):
+                                    best_m[q] = open_m[p, q]
+                                best_m[level] = y
+                            if not extend:
+                                continue
+                            # Keep the beam best open chains (insertion into a short sorted list).
+                            slot = min(n_next, beam - 1)
+                            while slot > 0 and next_v[slot - 1] < value:
+                                if slot < beam:
+                                    next_v[slot] = next_v[slot - 1]
+                                    next_m[slot, :] = next_m[slot - 1, :]
+                                    next_g[slot, :] = next_g[slot - 1, :]
+                                slot -= 1
+                            next_v[slot] = value
+                            next_m[slot, :level] = open_m[p, :level]
+                            next_g[slot, :level] = open_g[p, :level]
+                            next_m[slot, level] = y
+                            next_g[slot, level] = Y
+                            n_next = min(n_next + 1, beam)
+                if n_next == 0:
+                    break
+                n_open = n_next
+                open_m[:n_open] = next_m[:n_open]
+                open_g[:n_open] = next_g[:n_open]
+                open_v[:n_open] = next_v[:n_open]
+            if move_to >= 0:
+                touched = np.array([A, move_to])
+                for t in range(sa):
+                    if mem[A, t] == i:
+                        mem[A, t] = mem[A, sa - 1]
+                        mem[A, sa - 1] = -1
+                        break
+                mem[move_to, size[move_to]] = i
+                size[A] -= 1
+                size[move_to] += 1
+                for c in range(d):
+                    T[A, c] -= Xp[i, c]
+                    T[move_to, c] += Xp[i, c]
+                lab[i] = move_to
+            elif best_len:
+                touched = np.empty(best_len, np.int64)
+                for q in range(best_len):
+                    touched[q] = lab[best_m[q]]
+                for q in range(best_len):
+                    src, dst = best_m[q], best_m[(q + 1) % best_len]
+                    G = touched[(q + 1) % best_len]
+                    for t in range(size[G]):
+                        if mem[G, t] == dst:
+                            mem[G, t] = src
+                    for c in range(d):
+                        T[G, c] += Xp[src, c] - Xp[dst, c]
+                for q in range(best_len):
+                    lab[best_m[q]] = touched[(q + 1) % best_len]
+            else:
+                continue
+            applied += 1
+            for G in touched:
+                version[G] += 1
+                refresh(G)
+                for t in range(size[G]):
+                    a = mem[G, t]
+                    dirty[a] = True
+        queue = np.flatnonzero(dirty)
+    return applied
