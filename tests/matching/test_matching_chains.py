@@ -1,0 +1,159 @@
+"""Ejection chains (matching.chains): find what swaps cannot, keep every rule, lose nothing."""
+
+from __future__ import annotations
+
+import random
+from itertools import combinations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from matching_rules import blocked, can_meet
+
+from matching import Member, ProfileVectorizer, group_members, synthetic
+from matching import groups as grouping
+from matching.chains import chain_groups
+from matching.feasibility import member_arrays, pair_keys
+from matching.quality import mean_similarity
+
+NONE = np.zeros(0, dtype=np.int64)
+
+
+def three_misplaced():
+    """Groups A, B, C of four, each holding one member who belongs to the next group.
+
+    Slots forbid every swap and sizes are fixed, so a swap/move search is stuck;
+    only the cycle b -> B, c -> C, a -> A (three groups) makes every group whole.
+    """
+    kind = np.array([0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 0])  # A: a a a b | B: b b b c | C: c c c a
+    slots = {0: {0, 1}, 1: {2, 3}, 2: {4, 5}}
+    special = {3: {0, 2}, 7: {2, 4}, 11: {4, 0}}  # each shares one slot with two groups
+    members = [
+        Member(
+            id=i,
+            interests=frozenset({int(k)}),
+            comfort=3,
+            setting="any",
+            format="online",
+            slots=frozenset(special.get(i, slots[int(k)])),
+        )
+        for i, k in enumerate(kind)
+    ]
+    X = np.eye(3, dtype=np.float32)[kind]
+    groups = [np.arange(0, 4), np.arange(4, 8), np.arange(8, 12)]
+    return members, X, groups, kind
+
+
+def chain(members, X, groups, **kw):
+    return chain_groups(
+        X,
+        member_arrays(members),
+        groups,
+        in_person=False,
+        avoid_keys=NONE,
+        prefer_keys=NONE,
+        min_size=4,
+        max_size=4,
+        small_cap=4,
+        neighbours=3,
+        beam=4,
+        **kw,
+    )
+
+
+def test_a_cycle_over_three_groups_finds_what_swaps_cannot():
+    members, X, groups, kind = three_misplaced()
+    stuck = chain(members, X, groups, length=2)
+    assert sorted(map(sorted, stuck)) == sorted(map(sorted, groups))
+
+    fixed = chain(members, X, groups, length=3)
+    assert len(fixed) == 3
+    for g in fixed:
+        assert len(set(kind[g])) == 1, "every group is one kind of member"
+        assert frozenset.intersection(*(members[i].slots for i in g))
+
+
+def test_bad_parameters_are_refused():
+    members, X, groups, _ = three_misplaced()
+    with pytest.raises(ValueError):
+        chain(members, X, groups, length=1)
+
+
+def block_groups_only(members, avoid, prefer, monkeypatch) -> dict[str, list[np.ndarray]]:
+    """``group_members``'s groups before any chain (pool-wide polishing switched off),
+    as member index arrays per format."""
+    with monkeypatch.context() as patch:
+        patch.setattr(grouping, "CHAIN_POOL", 0)
+        result = group_members(members, avoid=avoid, prefer=prefer, block_size=60)
+    index = {m.id: i for i, m in enumerate(members)}
+    out: dict[str, list[np.ndarray]] = {"in_person": [], "online": []}
+    for match in result.matches:
+        if match.kind == "group":
+            out[match.format].append(np.array([index[i] for i in match.member_ids]))
+    return out
+
+
+# monkeypatch is only used through its own context manager, undone within each example.
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.integers(0, 10**6), st.integers(150, 400))
+def test_chains_keep_every_rule_and_never_lose_quality(monkeypatch, seed, n):
+    members = synthetic.population(n, random_state=seed)
+    rng = random.Random(seed)
+    ids = [m.id for m in members]
+    avoid = [tuple(rng.sample(ids, 2)) for _ in range(n // 5)]
+    prefer = [tuple(rng.sample(ids, 2)) for _ in range(n // 20)]
+    start = block_groups_only(members, avoid, prefer, monkeypatch)
+    X = ProfileVectorizer().fit_transform(members)
+    arr = member_arrays(members)
+    for fmt, groups in start.items():
+        if not groups:
+            continue
+        new = chain_groups(
+            X,
+            arr,
+            groups,
+            in_person=fmt == "in_person",
+            avoid_keys=pair_keys(avoid, arr.index),
+            prefer_keys=pair_keys(prefer, arr.index),
+            min_size=4,
+            max_size=6,
+            small_cap=4,
+        )
+        assert len(new) == len(groups)
+        assert sorted(np.concatenate(new)) == sorted(np.concatenate(groups))
+        for g in new:
+            people = [members[i] for i in g]
+            assert 4 <= len(people) <= 6
+            assert frozenset.intersection(*(p.slots for p in people)), "no shared slot"
+            if any(p.is_shy for p in people):
+                assert len(people) <= 4, "a shy member got a big group"
+            for a, b in combinations(people, 2):
+                assert can_meet(a, b, fmt), f"{a.id} and {b.id} cannot meet {fmt}"
+                assert not blocked(avoid, a.id, b.id)
+        assert mean_similarity(X, new) >= mean_similarity(X, groups) - 1e-9
+        again = chain_groups(
+            X,
+            arr,
+            groups,
+            in_person=fmt == "in_person",
+            avoid_keys=pair_keys(avoid, arr.index),
+            prefer_keys=pair_keys(prefer, arr.index),
+            min_size=4,
+            max_size=6,
+            small_cap=4,
+        )
+        assert all(np.array_equal(a, b) for a, b in zip(new, again, strict=True))
+
+
+def test_polishing_raises_quality_across_blocks(monkeypatch):
+    members = synthetic.population(1500, random_state=3)
+    with monkeypatch.context() as patch:
+        patch.setattr(grouping, "CHAIN_POOL", 0)
+        blocks_only = group_members(members, block_size=100)
+    polished = group_members(members, block_size=100)
+    assert polished.quality.mean_similarity > blocks_only.quality.mean_similarity + 0.01
+    placed = [sum(len(m.member_ids) for m in r.matches) for r in (blocks_only, polished)]
+    assert placed[1] == placed[0]
