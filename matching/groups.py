@@ -79,9 +79,9 @@ def group_members(
     profiles packed together), solved two at a time. In each block members
     with few possible partners are seeded first, everyone else joins the
     tightest groups found best-first, swap and move local search improves
-    the result, and leftovers are retried across blocks. Then ejection
-    chains over each whole pool (of up to ``CHAIN_POOL`` members) move
-    members between groups of different blocks.
+    the result, and leftovers are retried across blocks. Then, in
+    communities of up to ``CHAIN_POOL`` group seekers, ejection chains over
+    each whole pool move members between groups of different blocks.
 
     Returns
     -------
@@ -108,11 +108,22 @@ def group_members(
     rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
     avoid_keys = pair_keys(avoid, arr.index)
     prefer_keys = pair_keys(prefer, arr.index)
-    solver = _GroupSolver(X, arr, avoid_keys, prefer_keys, min_size, max_size, block_size, rng)
-
     everyone = np.arange(n)
     pairs_only = everyone[arr.one_on_one]
     grouped = everyone[~arr.one_on_one]
+    # The chains' time grows with the community: beyond CHAIN_POOL group seekers the
+    # block groups stand, so that a round of 100,000 members stays within 20 s.
+    solver = _GroupSolver(
+        X,
+        arr,
+        avoid_keys,
+        prefer_keys,
+        min_size,
+        max_size,
+        block_size,
+        rng,
+        chains=len(grouped) <= CHAIN_POOL,
+    )
     no_location = everyone[(arr.format == IN_PERSON) & ~arr.has_location]
     in_person = grouped[(arr.format[grouped] != ONLINE) & arr.has_location[grouped]]
     online = grouped[
@@ -186,8 +197,11 @@ def group_members(
 class _GroupSolver:
     """Holds the arrays shared by every block of one ``group_members`` call."""
 
-    def __init__(self, X, arr, avoid_keys, prefer_keys, min_size, max_size, block_size, rng):
+    def __init__(
+        self, X, arr, avoid_keys, prefer_keys, min_size, max_size, block_size, rng, chains=True
+    ):
         self.X = X
+        self.chains = chains
         self.arr = arr
         self.avoid_keys = avoid_keys
         self.prefer_keys = prefer_keys
@@ -359,11 +373,9 @@ class _GroupSolver:
         """Improve a whole pool's groups with ejection chains (see ``matching.chains``).
 
         Blocks keep the search cheap but part near neighbours; chains across
-        the whole pool win back what the cuts cost. A pool of more than
-        ``CHAIN_POOL`` members keeps its block groups: the chains' time grows
-        with the pool, and a 100,000-member round must stay within 20 s.
+        the whole pool win back what the cuts cost.
         """
-        if sum(len(g) for g in groups) > CHAIN_POOL:
+        if not self.chains:
             return groups
         return chain_groups(
             self.X,
