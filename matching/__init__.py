@@ -1,7 +1,8 @@
 """Kindred's matching library: groups, walking partners and volunteer placements.
 
-A plain library on numpy, scipy and scikit-learn. The web app passes plain
-frozen dataclasses (:class:`Member`, :class:`Opportunity`) and stores the
+A plain library on numpy, scipy and scikit-learn, with one search compiled
+by numba (:mod:`matching.chains`: numpy could not express it fast enough,
+see docs/benchmarks.md). The web app passes plain frozen dataclasses (:class:`Member`, :class:`Opportunity`) and stores the
 frozen, JSON-friendly results it gets back.
 
 Results (:class:`GroupingResult`, :class:`PairingResult`,
