@@ -8,12 +8,11 @@ Inside each block ``group_members`` stops at a swap/move local optimum
 (before its chains across the whole pool). This measures what a search many
 times slower reaches from there, to tell a weak search from a target the
 instance does not allow: every block is grouped as ``group_members`` groups
-it, then gets ``K`` kicks (a random group
-and its two most similar groups are regrouped with shuffled greedy seeding,
-local search runs over the whole block, and the result is kept if it is
-better with the same number of groups and nobody more left out). Both are
-compared with k-means-constrained on the same members and number of groups
-(rules off, as in ``bench.matching``).
+it, then gets ``K`` kicks (a random group and its two most similar groups are
+regrouped with shuffled greedy seeding, local search runs over the whole
+block, and the result is kept if it is better with the same number of groups
+and nobody more left out). Both are compared with k-means-constrained on the
+same members and number of groups (rules off, as in ``bench.matching``).
 
 ``--anneal 300,2000`` also runs simulated annealing (``bench.anneal``) over
 the whole community at once, with no blocks, from the shipped groups, once
