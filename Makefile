@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@# Compile the matching search now (numba caches it beside the source, ~20 s) rather than in the first round.
+	$(PY) -c "from matching import group_members, synthetic; group_members(synthetic.population(80))"
 	touch $(STAMP)
 
 install: $(STAMP)
