@@ -2,8 +2,9 @@
 
 A plain library on numpy, scipy and scikit-learn, with one search compiled
 by numba (:mod:`matching.chains`: numpy could not express it fast enough,
-see docs/benchmarks.md). The web app passes plain frozen dataclasses (:class:`Member`, :class:`Opportunity`) and stores the
-frozen, JSON-friendly results it gets back.
+see docs/benchmarks.md). The web app passes plain frozen dataclasses
+(:class:`Member`, :class:`Opportunity`) and stores the frozen, JSON-friendly
+results it gets back.
 
 Results (:class:`GroupingResult`, :class:`PairingResult`,
 :class:`AssignmentResult`) all hold ``matches`` (tuple of :class:`Match`,

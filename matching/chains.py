@@ -23,7 +23,8 @@ both travel limits.
 
 The search is compiled with numba: growing chains is a long run of small
 dependent decisions that whole-array numpy cannot express (see
-``docs/benchmarks.md`` for the numpy searches tried first).
+``docs/benchmarks.md`` for the numpy searches tried first). It releases the
+GIL, so a web process running a round in a background thread keeps serving.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def nearest_feasible(
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _most_similar(sims, k, first):
     """Per row, the ``k`` columns of highest similarity, best first, skipping column
     ``first + row`` (the member itself). Six times faster than ``np.argpartition`` here:
@@ -203,7 +204,7 @@ def _dot(indptr, indices, data, x, M, r):
     return total
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def _search(
     Xp,
     indptr,
