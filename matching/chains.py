@@ -325,7 +325,6 @@ def _search(
     seen = np.full(n, -1, np.int64)
     closing = np.zeros(n)
     visit = 0
-    applied = 0
     while len(queue):
         for i in queue:
             visit += 1
@@ -459,7 +458,6 @@ def _search(
                     lab[best_m[q]] = touched[(q + 1) % best_len]
             else:
                 continue
-            applied += 1
             for G in touched:
                 version[G] += 1
                 refresh(G)
@@ -467,4 +465,3 @@ def _search(
                     a = mem[G, t]
                     dirty[a] = True
         queue = np.flatnonzero(dirty)
-    return applied

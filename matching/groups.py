@@ -10,7 +10,6 @@ from sklearn.utils import check_random_state
 
 from .block_pool import solve_all
 from .blocks import block_similarity, feature_blocks, map_blocks
-from .chains import chain_groups
 from .feasibility import (
     EARTH_RADIUS_KM,
     EITHER,
@@ -377,6 +376,10 @@ class _GroupSolver:
         """
         if not self.chains:
             return groups
+        # Imported here: numba costs every process that imports it about 50 MB, and only
+        # the processes that run rounds need it (web workers import this package too).
+        from .chains import chain_groups
+
         return chain_groups(
             self.X,
             self.arr,
