@@ -75,6 +75,53 @@ def test_a_cycle_over_three_groups_finds_what_swaps_cannot():
         assert frozenset.intersection(*(members[i].slots for i in g))
 
 
+def one_place_too_many():
+    """A (five) holds i, who belongs in B; B is full and holds y, who fits B but also C (four).
+
+    Slots rule out every swap and cycle, B has no room for i, and y moving to C alone
+    loses quality: only the path i -> B, y -> C (A shrinks, C grows) improves things.
+    """
+    kinds = [0, 0, 0, 0, 1] + [1, 1, 1, 1, 3] + [2, 2, 2, 2]
+    slots = {0: {0}, 1: {1}, 2: {2}}
+    special = {4: {0, 1}, 9: {1, 2}}  # i and y
+    members = [
+        Member(
+            id=n,
+            interests=frozenset({k}),
+            comfort=3,
+            setting="any",
+            format="online",
+            slots=frozenset(special.get(n, slots.get(k, set()))),
+        )
+        for n, k in enumerate(kinds)
+    ]
+    X = np.zeros((len(kinds), 3), dtype=np.float32)
+    for n, k in enumerate(kinds):
+        if k < 3:
+            X[n, k] = 1.0
+    X[9] = [0.0, 0.8, 0.6]  # y: closer to B (0.8) than to C (0.6)
+    return members, X, [np.arange(0, 5), np.arange(5, 10), np.arange(10, 14)]
+
+
+def test_a_path_moves_a_spare_place_to_where_it_fits():
+    members, X, groups = one_place_too_many()
+    found = chain_groups(
+        X,
+        member_arrays(members),
+        groups,
+        in_person=False,
+        avoid_keys=NONE,
+        prefer_keys=NONE,
+        min_size=4,
+        max_size=5,
+        small_cap=5,
+        neighbours=10,
+        beam=4,
+    )
+    assert sorted(map(sorted, found)) == [[0, 1, 2, 3], [4, 5, 6, 7, 8], [9, 10, 11, 12, 13]]
+    assert mean_similarity(X, found) > mean_similarity(X, groups)
+
+
 def test_bad_parameters_are_refused():
     members, X, groups, _ = three_misplaced()
     with pytest.raises(ValueError):
