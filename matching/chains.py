@@ -307,6 +307,32 @@ def _search(
                 return False
         return True
 
+    def leave(x, g):
+        for t in range(size[g]):
+            if mem[g, t] == x:
+                mem[g, t] = mem[g, size[g] - 1]
+                mem[g, size[g] - 1] = -1
+                break
+        size[g] -= 1
+        for c in range(d):
+            T[g, c] -= Xp[x, c]
+
+    def enter(x, g):
+        mem[g, size[g]] = x
+        size[g] += 1
+        lab[x] = g
+        for c in range(d):
+            T[g, c] += Xp[x, c]
+
+    def replace(x, y, g):
+        """``x`` takes ``y``'s place in ``g``."""
+        for t in range(size[g]):
+            if mem[g, t] == y:
+                mem[g, t] = x
+        lab[x] = g
+        for c in range(d):
+            T[g, c] += Xp[x, c] - Xp[y, c]
+
     for g in range(n_groups):
         refresh(g)
     K = nbr.shape[1]
@@ -448,66 +474,28 @@ def _search(
                 open_v[:n_open] = next_v[:n_open]
             if move_to >= 0:
                 touched = np.array([A, move_to])
-                for t in range(sa):
-                    if mem[A, t] == i:
-                        mem[A, t] = mem[A, sa - 1]
-                        mem[A, sa - 1] = -1
-                        break
-                mem[move_to, size[move_to]] = i
-                size[A] -= 1
-                size[move_to] += 1
-                for c in range(d):
-                    T[A, c] -= Xp[i, c]
-                    T[move_to, c] += Xp[i, c]
-                lab[i] = move_to
-            elif best_end >= 0:
-                touched = np.empty(best_len + 1, np.int64)
-                for q in range(best_len):
-                    touched[q] = lab[best_m[q]]
-                touched[best_len] = best_end
-                for q in range(best_len - 1):
-                    src, dst = best_m[q], best_m[q + 1]
-                    G = touched[q + 1]
-                    for t in range(size[G]):
-                        if mem[G, t] == dst:
-                            mem[G, t] = src
-                    for c in range(d):
-                        T[G, c] += Xp[src, c] - Xp[dst, c]
-                for t in range(sa):
-                    if mem[A, t] == i:
-                        mem[A, t] = mem[A, sa - 1]
-                        mem[A, sa - 1] = -1
-                        break
-                size[A] -= 1
-                last = best_m[best_len - 1]
-                mem[best_end, size[best_end]] = last
-                size[best_end] += 1
-                for c in range(d):
-                    T[A, c] -= Xp[i, c]
-                    T[best_end, c] += Xp[last, c]
-                for q in range(best_len - 1):
-                    lab[best_m[q]] = touched[q + 1]
-                lab[last] = best_end
+                leave(i, A)
+                enter(i, move_to)
             elif best_len:
-                touched = np.empty(best_len, np.int64)
+                # The groups before anything moves: lab changes as members move.
+                touched = np.empty(best_len + (best_end >= 0), np.int64)
                 for q in range(best_len):
                     touched[q] = lab[best_m[q]]
-                for q in range(best_len):
-                    src, dst = best_m[q], best_m[(q + 1) % best_len]
-                    G = touched[(q + 1) % best_len]
-                    for t in range(size[G]):
-                        if mem[G, t] == dst:
-                            mem[G, t] = src
-                    for c in range(d):
-                        T[G, c] += Xp[src, c] - Xp[dst, c]
-                for q in range(best_len):
-                    lab[best_m[q]] = touched[(q + 1) % best_len]
+                if best_end >= 0:  # a path: the last member joins best_end, A shrinks
+                    touched[best_len] = best_end
+                    for q in range(best_len - 1):
+                        replace(best_m[q], best_m[q + 1], touched[q + 1])
+                    leave(i, A)
+                    enter(best_m[best_len - 1], best_end)
+                else:  # a cycle: the last member takes i's place in A
+                    for q in range(best_len):
+                        nxt = (q + 1) % best_len
+                        replace(best_m[q], best_m[nxt], touched[nxt])
             else:
                 continue
             for G in touched:
                 version[G] += 1
                 refresh(G)
                 for t in range(size[G]):
-                    a = mem[G, t]
-                    dirty[a] = True
+                    dirty[mem[G, t]] = True
         queue = np.flatnonzero(dirty)
