@@ -34,6 +34,7 @@ GIL, so a web process running a round in a background thread keeps serving.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
@@ -48,6 +49,7 @@ BEAM = 8
 SHORTLIST = 6  # neighbours are picked among the SHORTLIST * k most similar
 ROWS = 512
 REGION = 2000
+NEIGHBOUR_THREADS = 2
 
 
 def chain_groups(
@@ -129,21 +131,29 @@ def nearest_feasible(
     regions = [everyone]
     if in_person and p > REGION:
         regions = map_blocks(arr.coords[members], everyone, REGION)
-    for region in regions:
+
+    def rows_of(job: tuple[np.ndarray, np.ndarray, int]) -> None:
+        region, Xt, start = job
         wide = min(len(region) - 1, SHORTLIST * k)
-        if wide < 1:
+        rows = region[start : start + ROWS]
+        top = region[_most_similar(Xp[rows] @ Xt, wide, start)]
+        who = np.repeat(rows, wide)
+        fine = pair_ok(arr, members[who], members[top.ravel()], avoid_keys, in_person)
+        fine = fine.reshape(top.shape)
+        # The first k that pass, in order of similarity.
+        rank = np.cumsum(fine, axis=1) - 1
+        r, c = np.nonzero(fine & (rank < k))
+        out[rows[r], rank[r, c]] = top[r, c]
+
+    jobs = []
+    for region in regions:
+        if len(region) < 2:
             continue
         Xt = np.ascontiguousarray(Xp[region].T)
-        for start in range(0, len(region), ROWS):
-            rows = region[start : start + ROWS]
-            top = region[_most_similar(Xp[rows] @ Xt, wide, start)]
-            who = np.repeat(rows, wide)
-            fine = pair_ok(arr, members[who], members[top.ravel()], avoid_keys, in_person)
-            fine = fine.reshape(top.shape)
-            # The first k that pass, in order of similarity.
-            rank = np.cumsum(fine, axis=1) - 1
-            r, c = np.nonzero(fine & (rank < k))
-            out[rows[r], rank[r, c]] = top[r, c]
+        jobs += [(region, Xt, start) for start in range(0, len(region), ROWS)]
+    # Matrix products and the compiled top-k release the GIL: two threads use both cores.
+    with ThreadPoolExecutor(NEIGHBOUR_THREADS) as pool:
+        list(pool.map(rows_of, jobs))
     return out
 
 
