@@ -47,6 +47,9 @@ def three_misplaced():
 
 
 def chain(members, X, groups, **kw):
+    """Chains over online members with no blocked or preferred pairs; ``kw`` overrides
+    the small settings these hand-built cases use."""
+    settings = dict(min_size=4, max_size=4, small_cap=4, neighbours=3, beam=4) | kw
     return chain_groups(
         X,
         member_arrays(members),
@@ -54,12 +57,7 @@ def chain(members, X, groups, **kw):
         in_person=False,
         avoid_keys=NONE,
         prefer_keys=NONE,
-        min_size=4,
-        max_size=4,
-        small_cap=4,
-        neighbours=3,
-        beam=4,
-        **kw,
+        **settings,
     )
 
 
@@ -105,19 +103,7 @@ def one_place_too_many():
 
 def test_a_path_moves_a_spare_place_to_where_it_fits():
     members, X, groups = one_place_too_many()
-    found = chain_groups(
-        X,
-        member_arrays(members),
-        groups,
-        in_person=False,
-        avoid_keys=NONE,
-        prefer_keys=NONE,
-        min_size=4,
-        max_size=5,
-        small_cap=5,
-        neighbours=10,
-        beam=4,
-    )
+    found = chain(members, X, groups, max_size=5, small_cap=5, neighbours=10)
     assert sorted(map(sorted, found)) == [[0, 1, 2, 3], [4, 5, 6, 7, 8], [9, 10, 11, 12, 13]]
     assert mean_similarity(X, found) > mean_similarity(X, groups)
 
