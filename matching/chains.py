@@ -7,15 +7,14 @@ ejected takes ``i``'s place in A. Sizes do not change and each group is
 touched once, so the gain is the exact sum of each group's own change. A
 *path* ends instead with the last member ejected joining a group with room,
 so A shrinks by one and that group grows: this moves a group's fifth or
-sixth place to where it fits best, which plain moves alone reach only
-between neighbours' groups.
+sixth place to where it fits best. A path of one step is a plain move of
+``i`` into a neighbour's group.
 
 Chains grow from each member along its nearest feasible partners, level by
 level, keeping the ``beam`` best open chains; the best closing chain or path
-(or a plain move to a neighbour's group) is applied when it improves the
-objective, and members are looked at again only when their own group
-changed (looking again at everyone near a changed group too took 1.7 times
-the work for 0.1% more at 10,000 members). The objective is the one Q
+is applied when it improves the objective, and members are looked at again
+only when their own group changed (looking again at everyone near a changed
+group too took 1.7 times the work for 0.1% more at 10,000 members). The objective is the one Q
 averages: over groups, the summed pair similarity divided by (size - 1).
 
 No similarity matrix is stored. For unit vectors a member's summed
@@ -374,28 +373,11 @@ def _search(
             at_i = 0
             while mem[A, at_i] != i:
                 at_i += 1
-            best, best_len, move_to, best_end = 1e-9, 0, -1, -1
-            # Removing i from A without a replacement (the start of a path).
-            leave_a = (P[A] - own[i]) / (sa - 2) - P[A] / (sa - 1) if sa > min_size else -1e9
-            # A plain move of i into a neighbour's group (sizes change).
-            if sa > min_size:
-                for a in range(K):
-                    if nbr[i, a] < 0:
-                        break
-                    B = lab[nbr[i, a]]
-                    sb = size[B]
-                    if B == A or sb >= max_size:
-                        continue
-                    if (n_shy[B] + shy[i]) > 0 and sb + 1 > small_cap:
-                        continue
-                    gain = (
-                        (P[A] - own[i]) / (sa - 2)
-                        - P[A] / (sa - 1)
-                        + (P[B] + to_group(i, B)) / sb
-                        - P[B] / (sb - 1)
-                    )
-                    if gain > best and joins(i, B, -1):
-                        best, move_to = gain, B
+            best, best_len, best_end = 1e-9, 0, -1
+            # Removing i from A without a replacement: the start of a path (a path of
+            # one step is a plain move of i into a neighbour's group).
+            can_shrink = sa > min_size
+            leave_a = (P[A] - own[i]) / (sa - 2) - P[A] / (sa - 1) if can_shrink else 0.0
             n_open = 1
             open_m[0, 0] = i
             open_g[0, 0] = A
@@ -426,14 +408,13 @@ def _search(
                         to_y = cache_to[x, a]
                         # A path: x joins Y as an extra member, A keeps one fewer.
                         if (
-                            level >= 2
-                            and sa > min_size
+                            can_shrink
                             and sy < max_size
                             and not ((n_shy[Y] + shy[x]) > 0 and sy + 1 > small_cap)
                         ):
                             value = open_v[p] + leave_a + (P[Y] + to_y) / sy - P[Y] / (sy - 1)
                             if value > best and joins(x, Y, -1):
-                                best, best_len, move_to, best_end = value, level, -1, Y
+                                best, best_len, best_end = value, level, Y
                                 for q in range(level):
                                     best_m[q] = open_m[p, q]
                         for z in range(sy):
@@ -456,7 +437,7 @@ def _search(
                             if not joins(x, Y, z):
                                 continue
                             if close_ok and joins(y, A, at_i):
-                                best, best_len, move_to, best_end = value + close, level + 1, -1, -1
+                                best, best_len, best_end = value + close, level + 1, -1
                                 for q in range(level):
                                     best_m[q] = open_m[p, q]
                                 best_m[level] = y
@@ -482,27 +463,22 @@ def _search(
                 open_m[:n_open] = next_m[:n_open]
                 open_g[:n_open] = next_g[:n_open]
                 open_v[:n_open] = next_v[:n_open]
-            if move_to >= 0:
-                touched = np.array([A, move_to])
-                leave(i, A)
-                enter(i, move_to)
-            elif best_len:
-                # The groups before anything moves: lab changes as members move.
-                touched = np.empty(best_len + (best_end >= 0), np.int64)
-                for q in range(best_len):
-                    touched[q] = lab[best_m[q]]
-                if best_end >= 0:  # a path: the last member joins best_end, A shrinks
-                    touched[best_len] = best_end
-                    for q in range(best_len - 1):
-                        replace(best_m[q], best_m[q + 1], touched[q + 1])
-                    leave(i, A)
-                    enter(best_m[best_len - 1], best_end)
-                else:  # a cycle: the last member takes i's place in A
-                    for q in range(best_len):
-                        nxt = (q + 1) % best_len
-                        replace(best_m[q], best_m[nxt], touched[nxt])
-            else:
+            if not best_len:
                 continue
+            # The groups before anything moves: lab changes as members move.
+            touched = np.empty(best_len + (best_end >= 0), np.int64)
+            for q in range(best_len):
+                touched[q] = lab[best_m[q]]
+            if best_end >= 0:  # a path: the last member joins best_end, A shrinks
+                touched[best_len] = best_end
+                for q in range(best_len - 1):
+                    replace(best_m[q], best_m[q + 1], touched[q + 1])
+                leave(i, A)
+                enter(best_m[best_len - 1], best_end)
+            else:  # a cycle: the last member takes i's place in A
+                for q in range(best_len):
+                    nxt = (q + 1) % best_len
+                    replace(best_m[q], best_m[nxt], touched[nxt])
             for G in touched:
                 version[G] += 1
                 refresh(G)
