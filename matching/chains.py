@@ -386,6 +386,16 @@ def _search(
             # one step is a plain move of i into a neighbour's group).
             can_shrink = sa > min_size
             leave_a = (P[A] - own[i]) / (sa - 2) - P[A] / (sa - 1) if can_shrink else 0.0
+            # No member can gain more by taking i's place than a unit vector's dot product
+            # with the sum of A's other members (plus any preferred-pair bonuses) allows:
+            # most closes are ruled out without computing them.
+            rest = 0.0
+            for c in range(d):
+                rest += (T[A, c] - Xp[i, c]) ** 2
+            close_cap = np.sqrt(rest) * (1 + 1e-6) + 1e-9 - own[i]
+            if has_prefer:
+                close_cap += PREFER_BONUS * (sa - 1)
+            close_cap /= sa - 1
             n_open = 1
             tree_m[0, 0] = i
             tree_g[0, 0] = A
@@ -437,7 +447,9 @@ def _search(
                             value = v + cache_step[x, a, z]
                             # Close: y replaces i in A.
                             close_ok = not ((n_shy[A] - shy[i] + shy[y]) > 0 and sa > small_cap)
-                            if close_ok:
+                            if close_ok and value + close_cap <= best:
+                                close_ok = False
+                            elif close_ok:
                                 # Chains from one root reach the same members often.
                                 if seen[y] != visit:
                                     seen[y] = visit
