@@ -367,6 +367,7 @@ def _search(
     cache_version = np.zeros((n, K), np.int64)
     cache_to = np.zeros((n, K))
     cache_step = np.zeros((n, K, max_size))
+    cache_top = np.zeros((n, K))
     mark = np.zeros(n_groups, np.int64)
     stamp = 0
     seen = np.full(n, -1, np.int64)
@@ -426,9 +427,12 @@ def _search(
                             cache_version[x, a] = version[Y]
                             to_y = to_group(x, Y)
                             cache_to[x, a] = to_y
+                            cache_top[x, a] = -np.inf
                             for z in range(sy):
                                 y = mem[Y, z]
-                                cache_step[x, a, z] = (to_y - link(x, y) - own[y]) / (sy - 1)
+                                step = (to_y - link(x, y) - own[y]) / (sy - 1)
+                                cache_step[x, a, z] = step
+                                cache_top[x, a] = max(cache_top[x, a], step)
                         to_y = cache_to[x, a]
                         # A path: x joins Y as an extra member, A keeps one fewer.
                         if (
@@ -440,6 +444,12 @@ def _search(
                             if value > best and joins(x, Y, -1):
                                 best, best_len, best_end = value, level, Y
                                 chain_of(p, level, best_m)
+                        # Skip Y when no place in it could close a better chain or enter the beam.
+                        top = v + cache_top[x, a]
+                        if top + close_cap <= best and not (
+                            level < L - 1 and (n_next < beam or top > tree_v[level, beam - 1])
+                        ):
+                            continue
                         for z in range(sy):
                             y = mem[Y, z]
                             if (n_shy[Y] - shy[y] + shy[x]) > 0 and sy > small_cap:
