@@ -17,6 +17,12 @@ only when their own group changed (looking again at everyone near a changed
 group too took 1.7 times the work for 0.1% more at 10,000 members). The objective is the one Q
 averages: over groups, the summed pair similarity divided by (size - 1).
 
+Most candidates are ruled out by bounds before they are scored, which leaves
+the chains found unchanged: no member can gain more by taking the root's
+place than a unit vector's dot product with the sum of the root's
+group-mates allows, and each member keeps its best gain in a neighbour's
+group next to its gain for each place there.
+
 No similarity matrix is stored. For unit vectors a member's summed
 similarity to a group is its dot product with the group's vector sum, so
 memory is one sum per group and a pool of any size fits (a dense matrix was
