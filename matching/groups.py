@@ -22,6 +22,7 @@ from .feasibility import (
     pair_keys,
     pair_ok,
 )
+from .leftovers import GroupTable, place_leftovers
 from .localsearch import (
     PENALTY,
     best_first_groups,
@@ -366,6 +367,8 @@ class _GroupSolver:
             rest = np.concatenate(again)
         rest = self.insert_into_groups(rest, groups, in_person)
         rest = self.regroup_with_donors(rest, groups, in_person)
+        # Last, someone's place in a full group, for whom that member can move.
+        rest = self.insert_into_groups(rest, groups, in_person, bump=True)
         return self.polish(groups, in_person), rest
 
     def polish(self, groups: list[np.ndarray], in_person: bool) -> list[np.ndarray]:
@@ -448,46 +451,24 @@ class _GroupSolver:
         return np.array(still, dtype=np.int64)
 
     def insert_into_groups(
-        self, rest: np.ndarray, groups: list[np.ndarray], in_person: bool
+        self, rest: np.ndarray, groups: list[np.ndarray], in_person: bool, bump: bool = False
     ) -> np.ndarray:
-        """Put each leftover into the best group with room that breaks no rule.
-
-        Each group's shared slots, size, shy flag and vector sum are kept up to
-        date, so only groups with room and a slot in common are checked pair
-        by pair (distance, language, blocked pairs).
-        """
+        """Put each leftover into the best group with room that breaks no rule,
+        or, with ``bump``, in the place of someone who can move to a group with room."""
         if len(rest) == 0 or not groups:
             return rest
-        arr, X = self.arr, self.X
-        table = np.full((len(groups), self.max_size), -1, dtype=np.int64)
-        for g, members in enumerate(groups):
-            table[g, : len(members)] = members
-        real = table >= 0
-        safe = np.where(real, table, 0)
-        size = real.sum(axis=1)
-        gmask = np.bitwise_and.reduce(np.where(real, arr.slots[safe], -1), axis=1)
-        has_shy = (arr.shy[safe] & real).any(axis=1)
-        sums = np.stack([X[g].sum(axis=0) for g in groups]).astype(np.float64)
-        still = []
-        for i in rest:
-            cap = np.where(has_shy | arr.shy[i], self.small_cap, self.max_size)
-            rows = np.flatnonzero((size < cap) & ((gmask & arr.slots[i]) != 0))
-            if len(rows):
-                mates, present = safe[rows], real[rows]
-                ok = pair_ok(arr, np.full(mates.shape, i), mates, self.avoid_keys, in_person)
-                rows = rows[(ok | ~present).all(axis=1)]
-            if len(rows) == 0:
-                still.append(i)
-                continue
-            g = int(rows[np.argmax((sums[rows] @ X[i]) / size[rows])])
-            table[g, size[g]] = safe[g, size[g]] = i
-            real[g, size[g]] = True
-            size[g] += 1
-            gmask[g] &= arr.slots[i]
-            has_shy[g] |= arr.shy[i]
-            sums[g] += X[i]
-            groups[g] = np.append(groups[g], i)
-        return np.array(still, dtype=np.int64)
+        table = GroupTable(
+            self.arr,
+            self.X,
+            groups,
+            max_size=self.max_size,
+            small_cap=self.small_cap,
+            avoid_keys=self.avoid_keys,
+            in_person=in_person,
+        )
+        rest = place_leftovers(table, rest, bump=bump)
+        groups[:] = table.groups()
+        return rest
 
 
 def _relabel(lab: np.ndarray) -> np.ndarray:
