@@ -209,7 +209,10 @@ class _GroupSolver:
         self.max_size = max_size
         # "At most four" cannot beat the minimum size.
         self.small_cap = max(min_size, min(4, max_size))
-        self.target = min(max_size, max(min_size, (min_size + max_size) // 2))
+        # Seeds aim at that small size too: mean similarity favours small groups,
+        # and the search keeps the number of groups it starts from (see
+        # "Seeding groups of four" in docs/benchmarks.md).
+        self.target = self.small_cap
         self.block_size = block_size
         self.rng = rng
 
