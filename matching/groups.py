@@ -78,8 +78,10 @@ def group_members(
     of at most ``block_size`` (by map, then small k-means clusters of alike
     profiles packed together), solved two at a time. In each block members
     with few possible partners are seeded first, everyone else joins the
-    tightest groups found best-first, swap and move local search improves
-    the result, and leftovers are retried across blocks. Then, in
+    tightest groups found best-first (seeds aim at groups of four: mean
+    similarity favours small groups), swap and move local search improves
+    the result, and leftovers are retried across blocks, fitted into groups
+    with room or in the place of someone who can move to one. Then, in
     communities of up to ``CHAIN_POOL`` group seekers, ejection chains over
     each whole pool move members between groups of different blocks.
 

@@ -102,6 +102,19 @@ def test_shy_member_gets_a_small_group():
     assert not result.unplaced
 
 
+def test_people_who_could_all_meet_get_groups_as_small_as_the_range_allows():
+    # Mean similarity favours small groups, so 24 people free on the same
+    # evening make six groups of four, not fewer, larger groups.
+    rng = random.Random(3)
+    members = [
+        neighbour(i, interests=frozenset(rng.sample(range(30), 4)), format="online")
+        for i in range(24)
+    ]
+    result = group_members(members)
+    assert sorted(len(m.member_ids) for m in result.matches) == [4] * 6
+    assert not result.unplaced
+
+
 def test_one_on_one_members_get_a_partner_not_a_group():
     quiet = [neighbour(f"q{i}", setting="one_on_one") for i in range(2)]
     others = [neighbour(f"n{i}") for i in range(5)]
