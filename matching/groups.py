@@ -78,10 +78,11 @@ def group_members(
     of at most ``block_size`` (by map, then small k-means clusters of alike
     profiles packed together), solved two at a time. In each block members
     with few possible partners are seeded first, everyone else joins the
-    tightest groups found best-first (seeds aim at groups of four: mean
-    similarity favours small groups), swap and move local search improves
-    the result, and leftovers are retried across blocks, fitted into groups
-    with room or in the place of someone who can move to one. Then, in
+    tightest groups found best-first (seeds aim at the middle of the size
+    range, but at no more than four: mean similarity favours small groups),
+    swap and move local search improves the result, and leftovers are
+    retried across blocks, fitted into groups with room or in the place of
+    someone who can move to one. Then, in
     communities of up to ``CHAIN_POOL`` group seekers, ejection chains over
     each whole pool move members between groups of different blocks.
 
@@ -211,10 +212,11 @@ class _GroupSolver:
         self.max_size = max_size
         # "At most four" cannot beat the minimum size.
         self.small_cap = max(min_size, min(4, max_size))
-        # Seeds aim at that small size too: mean similarity favours small groups,
-        # and the search keeps the number of groups it starts from (see
-        # "Seeding groups of four" in docs/benchmarks.md).
-        self.target = self.small_cap
+        # Seeds aim at the middle of the range, but at no more than that small
+        # size: mean similarity favours small groups, and the search keeps the
+        # number of groups it starts from (see "Seeding groups of four" in
+        # docs/benchmarks.md).
+        self.target = min(self.small_cap, (min_size + max_size) // 2)
         self.block_size = block_size
         self.rng = rng
 
