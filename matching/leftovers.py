@@ -36,15 +36,13 @@ class GroupTable:
         for g, members in enumerate(groups):
             self.table[g, : len(members)] = members
         self.sums = np.stack([X[g].sum(axis=0) for g in groups]).astype(np.float64)
+        self.size = np.zeros(len(groups), dtype=np.int64)
+        self.gmask = np.zeros(len(groups), dtype=np.int64)  # slots every member shares
+        self.has_shy = np.zeros(len(groups), dtype=bool)
         self._refresh(np.arange(len(groups)))
 
     def _refresh(self, rows: np.ndarray) -> None:
         """Recompute the kept per-row facts of ``rows`` from the table."""
-        if not hasattr(self, "size"):
-            n = len(self.table)
-            self.size = np.zeros(n, dtype=np.int64)
-            self.gmask = np.zeros(n, dtype=self.arr.slots.dtype)
-            self.has_shy = np.zeros(n, dtype=bool)
         real = self.table[rows] >= 0
         safe = np.where(real, self.table[rows], 0)
         self.size[rows] = real.sum(axis=1)
