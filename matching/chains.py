@@ -366,6 +366,10 @@ def _search(
             out[q] = tree[q, p]
             p = tree_up[q, p]
 
+    def beam_takes(level, n_next, value):
+        """Whether an open chain of this value enters the beam at ``level``."""
+        return level < L - 1 and (n_next < beam or value > tree_v[level, beam - 1])
+
     best_m = np.zeros(L, np.int64)
     chain_g = np.zeros(L, np.int64)
     dirty = np.ones(n, np.bool_)
@@ -453,9 +457,7 @@ def _search(
                                 chain_of(tree_m, p, level, best_m)
                         # Skip Y when no place in it could close a better chain or enter the beam.
                         top = v + cache_top[x, a]
-                        if top + close_cap <= best and not (
-                            level < L - 1 and (n_next < beam or top > tree_v[level, beam - 1])
-                        ):
+                        if top + close_cap <= best and not beam_takes(level, n_next, top):
                             continue
                         for z in range(sy):
                             y = mem[Y, z]
@@ -472,9 +474,7 @@ def _search(
                                     closing[y] = (to_group(y, A) - link(y, i) - own[i]) / (sa - 1)
                                 close = closing[y]
                                 close_ok = value + close > best
-                            extend = level < L - 1 and (
-                                n_next < beam or value > tree_v[level, beam - 1]
-                            )
+                            extend = beam_takes(level, n_next, value)
                             if not (close_ok or extend):
                                 continue
                             if not joins(x, Y, z):
