@@ -16,7 +16,6 @@ import numpy as np
 from matching import (
     ProfileVectorizer,
     assign_volunteers,
-    block_pool,
     group_members,
     pair_walkers,
     synthetic,
@@ -66,8 +65,6 @@ def warm_up() -> None:
 
 def groups_ours(task):
     warm_up()
-    if task.get("workers") == "threads":  # the baseline for bench.block_workers
-        block_pool.can_fork = lambda: False
     members = scenarios.community(task["n"], task.get("seed", 0), task.get("interests"))
     avoid, prefer = (), ()
     if task["rules"] == "off":
