@@ -11,11 +11,19 @@ Results (:class:`GroupingResult`, :class:`PairingResult`,
 whose ``kind`` is "group", "pair", "trio" or "placement"), ``unplaced``
 (tuple of :class:`Unplaced`, each with a readable reason) and ``quality``
 (:class:`Quality`: achieved mean similarity, an upper bound, their ratio).
+
+The words and distances the results are written in are public too, so the
+web app says things the same way: :func:`join_words` ("a, b and c"),
+:func:`slot_label`, :func:`slot_phrase`, :func:`slots_phrase` and
+:func:`distance_km` (great-circle km between two (lat, lon) points in
+degrees, the same Earth radius the rules use).
 """
 
 from . import synthetic
+from .feasibility import distance_km
 from .groups import group_members
 from .members import Member, Opportunity, slot_label
+from .reasons import join_words, slot_phrase, slots_phrase
 from .results import (
     AssignmentResult,
     GroupingResult,
@@ -41,8 +49,12 @@ __all__ = [
     "Quality",
     "Unplaced",
     "assign_volunteers",
+    "distance_km",
     "group_members",
+    "join_words",
     "pair_walkers",
     "slot_label",
+    "slot_phrase",
+    "slots_phrase",
     "synthetic",
 ]

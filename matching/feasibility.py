@@ -130,6 +130,12 @@ def haversine_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km between two (lat, lon) points in degrees, such as
+    two ``Member.location`` values: :func:`haversine_km` for one pair."""
+    return float(haversine_km(np.radians(a), np.radians(b)))
+
+
 def within_reach(arr: MemberArrays, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Whether i and j are both within each other's ``max_km`` (both need a location)."""
     ok = arr.has_location[i] & arr.has_location[j]

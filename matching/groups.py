@@ -5,23 +5,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
-from sklearn.neighbors import BallTree
 from sklearn.utils import check_random_state
 
 from .block_pool import solve_all
 from .blocks import block_similarity, feature_blocks, map_blocks
-from .feasibility import (
-    EARTH_RADIUS_KM,
-    EITHER,
-    IN_PERSON,
-    ONLINE,
-    MemberArrays,
-    first_slot,
-    haversine_km,
-    member_arrays,
-    pair_keys,
-    pair_ok,
-)
+from .feasibility import EITHER, IN_PERSON, ONLINE, member_arrays, pair_keys, pair_ok
 from .leftovers import GroupTable, place_leftovers
 from .localsearch import (
     PENALTY,
@@ -31,13 +19,14 @@ from .localsearch import (
     objective,
     slot_matrix,
 )
-from .members import Member, slot_label
+from .match_building import build_matches
+from .members import Member
+from .pairing import pair_pool
 from .quality import mean_similarity, quality, top_k_bound
-from .reasons import match_reason, slots_phrase
-from .results import GroupingResult, Match, Unplaced
+from .results import GroupingResult, Unplaced
 from .threads import one_blas_thread
+from .unplaced import PartnerFinder, group_left_reason, pair_left_reason
 from .vectorize import ProfileVectorizer
-from .walks import pair_pool
 
 Pairs = Iterable[tuple[Hashable, Hashable]]
 SMALL_BLOCK = 60
@@ -179,9 +168,9 @@ def group_members(
         Unplaced(arr.ids[i], "wants to meet in person but gave no location") for i in no_location
     ]
     unplaced += [
-        Unplaced(arr.ids[i], _group_left_reason(arr, i, group_finder, min_size)) for i in left
+        Unplaced(arr.ids[i], group_left_reason(arr, i, group_finder, min_size)) for i in left
     ]
-    unplaced += [Unplaced(arr.ids[i], _pair_left_reason(arr, i, pair_finder)) for i in pair_left]
+    unplaced += [Unplaced(arr.ids[i], pair_left_reason(arr, i, pair_finder)) for i in pair_left]
     all_matches = groups + pair_matches
     all_formats = formats + pair_formats
     achieved = mean_similarity(X, all_matches)
@@ -493,128 +482,6 @@ def _split_labels(block: np.ndarray, lab: np.ndarray) -> list[np.ndarray]:
     order, lab_sorted = order[keep], lab_sorted[keep]
     cuts = np.flatnonzero(np.diff(lab_sorted)) + 1
     return [block[part] for part in np.split(order, cuts)] if len(order) else []
-
-
-def build_matches(
-    members, arr, X, found, formats, rarity, interest_names, *, groups: bool, chunk: int = 4096
-) -> list[Match]:
-    """Matches with scores, shared slot, spread and reason, vectorised over all groups.
-
-    ``groups`` False makes pairs and trios (kinds "pair" and "trio").
-    """
-    out: list[Match] = []
-    for start in range(0, len(found), chunk):
-        part = found[start : start + chunk]
-        width = max(len(g) for g in part)
-        table = np.full((len(part), width), -1, dtype=np.int64)
-        for r, g in enumerate(part):
-            table[r, : len(g)] = g
-        real = table >= 0
-        safe = np.where(real, table, table[:, :1])
-        size = real.sum(axis=1)
-        Xt = np.where(real[..., None], X[safe], 0).astype(np.float64)
-        sums = Xt.sum(axis=1)
-        own = np.einsum("mwd,md->mw", Xt, sums) - np.einsum("mwd,mwd->mw", Xt, Xt)
-        score = np.where(real, own, 0).sum(axis=1) / (size * (size - 1))
-        masks = np.bitwise_and.reduce(np.where(real, arr.slots[safe], -1), axis=1)
-        c = arr.coords[safe]
-        spread = haversine_km(c[:, :, None, :], c[:, None, :, :]).max(axis=(1, 2))
-        for r, g in enumerate(part):
-            fmt = formats[start + r]
-            slot = first_slot(int(masks[r]))
-            reason = match_reason(
-                [members[i] for i in g],
-                slot,
-                fmt,
-                distance_km=float(spread[r]) if fmt == "in_person" else None,
-                rarity=rarity,
-                interest_names=interest_names,
-            )
-            out.append(
-                Match(
-                    kind="group" if groups else ("pair" if len(g) == 2 else "trio"),
-                    member_ids=tuple(arr.ids[i] for i in g),
-                    slot=slot,
-                    slot_label=slot_label(slot),
-                    format=fmt,
-                    score=round(float(score[r]), 6),
-                    reason=reason,
-                )
-            )
-    return out
-
-
-class PartnerFinder:
-    """Who could meet a given member, for explaining leftovers (one BallTree per call)."""
-
-    def __init__(self, arr: MemberArrays, pool: np.ndarray, avoid_keys: np.ndarray):
-        self.arr = arr
-        self.avoid_keys = avoid_keys
-        self.near = pool[(arr.format[pool] != ONLINE) & arr.has_location[pool]]
-        self.remote = pool[arr.format[pool] != IN_PERSON]
-        self.tree = BallTree(arr.coords[self.near], metric="haversine") if len(self.near) else None
-
-    def partners(self, i: int, in_person: bool) -> np.ndarray:
-        """Members of the pool who could meet ``i`` in that format."""
-        arr = self.arr
-        if in_person:
-            if self.tree is None or not arr.has_location[i]:
-                return np.zeros(0, dtype=np.int64)
-            found = self.tree.query_radius(
-                arr.coords[i : i + 1], r=arr.max_km[i] / EARTH_RADIUS_KM
-            )[0]
-            cand = self.near[found]
-        else:
-            cand = self.remote
-        return cand[pair_ok(arr, np.full(len(cand), i), cand, self.avoid_keys, in_person)]
-
-
-def _formats_of(arr: MemberArrays, i: int) -> list[bool]:
-    code = arr.format[i]
-    if code == IN_PERSON:
-        return [True]
-    if code == ONLINE:
-        return [False]
-    return [True, False] if arr.has_location[i] else [False]
-
-
-def _group_left_reason(arr, i, finder: PartnerFinder, min_size) -> str:
-    if arr.slots[i] == 0:
-        return "gave no available times, so no group can share a slot"
-    phrase = slots_phrase(_slot_set(arr, i))
-    counts = []
-    for near in _formats_of(arr, i):
-        counts.append((near, len(finder.partners(i, near))))
-    best_near, best = max(counts, key=lambda c: c[1])
-    where = f"within {arr.max_km[i]:g} km" if best_near else "online"
-    if best == 0:
-        return f"nobody {where} shares {phrase}"
-    if best < min_size - 1:
-        return (
-            f"only {best} {'person' if best == 1 else 'people'} {where} "
-            f"share {phrase}; a group needs {min_size}"
-        )
-    return (
-        f"the {best} people {where} who share {phrase} could not form a group "
-        f"where everyone shares one time and can reach each other"
-    )
-
-
-def _pair_left_reason(arr, i, finder: PartnerFinder) -> str:
-    if arr.slots[i] == 0:
-        return "gave no available times, so nobody can share a slot"
-    phrase = slots_phrase(_slot_set(arr, i))
-    near = bool(arr.format[i] != ONLINE and arr.has_location[i])
-    count = len(finder.partners(i, near))
-    where = f"within {arr.max_km[i]:g} km" if near else "online"
-    if count == 0:
-        return f"nobody else who wants one-on-one meetings {where} shares {phrase}"
-    return f"every one-on-one partner {where} who shares {phrase} was already paired"
-
-
-def _slot_set(arr: MemberArrays, i: int) -> frozenset[int]:
-    mask = int(arr.slots[i])
-    return frozenset(s for s in range(21) if mask >> s & 1)
 
 
 __all__ = ["group_members", "PENALTY"]
