@@ -1,7 +1,7 @@
 """Benchmark: approve a round of 10,000 members (time and SQL statements).
 
 Seeds N members straight into a scratch database (bulk inserts), runs a groups
-round through the ordinary service, then times ``rounds.approve_round``: the
+round through the ordinary service, then times ``approve_round``: the
 status flips, the seat updates and one outbox row per member with its .ics.
 
     python -m bench.approve_round                       # SQLite scratch file
@@ -23,12 +23,14 @@ from pathlib import Path
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event, func, insert, select, text
 
-from community import create_app, rounds
-from community.community_setup import seed_areas, seed_vocabulary
+from community import create_app
+from community.auth.passwords import hash_password
+from community.catalogue.setup import seed_areas, seed_vocabulary
 from community.extensions import db
 from community.models import Area, Interest, MatchRound, OutboxMessage, Profile, User, utcnow
 from community.models.profiles import member_interests
-from community.passwords import hash_password
+from community.rounds.approval import approve_round
+from community.rounds.proposal import compute_round, start_round
 
 
 def database_uri(workdir: Path) -> str:
@@ -141,7 +143,7 @@ def main() -> None:
         started = time.perf_counter()
         seed_members(args.members)
         print(f"seeded {args.members} members in {time.perf_counter() - started:.1f} s")
-        round_ = rounds.start_round(
+        round_ = start_round(
             kind="groups",
             area_ids=[],
             min_size=4,
@@ -150,7 +152,7 @@ def main() -> None:
         )
         db.session.commit()
         started = time.perf_counter()
-        rounds.compute_round(round_)
+        compute_round(round_)
         db.session.commit()
         computed = time.perf_counter() - started
         print(
@@ -164,7 +166,7 @@ def main() -> None:
         with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
             started = time.perf_counter()
             round_ = db.session.get(MatchRound, round_id)
-            queued = rounds.approve_round(round_, approver)
+            queued = approve_round(round_, approver)
             db.session.commit()
             elapsed = time.perf_counter() - started
         outbox = db.session.execute(select(func.count(OutboxMessage.id))).scalar_one()

@@ -14,10 +14,10 @@ from sqlalchemy import func, insert, select
 from tqdm import tqdm
 
 from community import create_app
-from community.community_setup import seed_areas, seed_vocabulary
+from community.auth.passwords import hash_password
+from community.catalogue.setup import seed_areas, seed_vocabulary
 from community.extensions import db
 from community.models import Area, Interest, Profile, User, member_interests, utcnow
-from community.passwords import hash_password
 
 MEMBER_PASSWORD = "load-test-member-password"
 ORGANIZER_EMAIL = "organizer@load.kindred.example"

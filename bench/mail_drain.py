@@ -68,7 +68,7 @@ def queue_invitations(count: int) -> None:
     from sqlalchemy import insert, select
 
     from community.extensions import db
-    from community.mail_outbox import queue_mail
+    from community.mail.outbox import queue_mail
     from community.models import User
 
     db.session.execute(
@@ -115,7 +115,7 @@ def bare_smtplib_loop(port: int, messages: list[tuple[str, str, bytes]]) -> None
 def bare_rendering_loop(port: int, rows) -> None:
     from flask_mail import sanitize_address
 
-    from community.mail_outbox import render_message
+    from community.mail.outbox import render_message
 
     smtp = smtplib.SMTP("127.0.0.1", port)
     for row in rows:
@@ -138,8 +138,9 @@ def main() -> None:
 
     from community import create_app
     from community.extensions import db
-    from community.mail_outbox import render_message, send_pending_mail
-    from community.mail_sink import free_port
+    from community.mail.delivery import send_pending_mail
+    from community.mail.outbox import render_message
+    from community.mail.sink import free_port
     from community.models import OutboxMessage
 
     context = multiprocessing.get_context("spawn")

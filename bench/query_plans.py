@@ -11,8 +11,10 @@ import time
 
 from sqlalchemy import event
 
-from community import create_app, dashboard_figures, member_directory
+from community import create_app
+from community.admin import member_directory
 from community.extensions import db
+from community.organize import dashboard_figures
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kindred_load"
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import Flask
 
+from community import extensions
 from community.config import Defaults, database_url, development_secret
-from community.extensions import csrf, db, limiter, login_manager, mail, migrate
+from community.extensions import csrf, db, limiter, login_manager, migrate
 
 
 class ConfigurationError(RuntimeError):
@@ -62,12 +63,10 @@ def check_secret_key(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from community import (
-        login_loader,  # noqa: F401  (registers the user loader)
-        models,  # noqa: F401  (registers the tables)
-        read_only_commit,
-    )
-    from community.mail_outbox import register_inline_delivery
+    from community import models  # noqa: F401  (registers the tables)
+    from community.auth import login_loader  # noqa: F401  (registers the user loader)
+    from community.mail.inline import register_inline_delivery
+    from community.web import read_only_commit
 
     db.init_app(app)
     read_only_commit.register(app)
@@ -76,14 +75,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
-    mail.init_app(app)
+    # Not a module-level name: the `community.mail` package would shadow it.
+    extensions.mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     register_inline_delivery(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from community import account, after_meeting, auth, dev_mail, members, pages
+    from community.account import views as account
+    from community.after_meeting import views as after_meeting
+    from community.auth import views as auth
+    from community.mail import dev_reader as dev_mail
+    from community.members import views as members
+    from community.web import pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
@@ -98,7 +103,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_round_blueprints(app: Flask) -> None:
     """Matching rounds for organizers; invitations, unsubscribe and connections for members."""
-    from community import connections_views, invitations_views, rounds_views, unsubscribe_views
+    from community.invitations import connections_views, unsubscribe_views
+    from community.invitations import views as invitations_views
+    from community.rounds import views as rounds_views
 
     app.register_blueprint(rounds_views.bp)
     app.register_blueprint(invitations_views.bp)
@@ -108,14 +115,14 @@ def register_round_blueprints(app: Flask) -> None:
 
 def register_organize_blueprints(app: Flask) -> None:
     """Organizers' pages under /organize and admins' under /admin, each checking the role."""
-    from community import organize
+    from community.organize import dashboard as organize
 
     for blueprint in organize.blueprints():
         app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from community import errors, security_headers
+    from community.web import errors, security_headers
 
     errors.register(app)
     security_headers.register(app)

@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from tqdm import tqdm
 from werkzeug.serving import run_simple
 
-from community.community_setup import seed_areas, seed_vocabulary
+from community.catalogue.setup import seed_areas, seed_vocabulary
 from community.extensions import db
-from community.mail_outbox import BackgroundSender, pending_count, send_pending_mail
+from community.mail.delivery import send_pending_mail
+from community.mail.inline import BackgroundSender
+from community.mail.outbox import pending_count
 from community.models import User
 
 
@@ -42,7 +44,7 @@ def init_community() -> None:
 @click.option("--members", default=300, show_default=True, help="How many demo members.")
 def seed_demo_command(members: int) -> None:
     """Fill an empty database with the demo community."""
-    from community.demo import seed_demo
+    from community.demo.community import seed_demo
 
     if db.session.execute(select(func.count(User.id))).scalar_one():
         raise click.ClickException("The database already has accounts; not seeding the demo.")
@@ -76,7 +78,7 @@ def send_mail() -> None:
 @click.command("send-gentle-start")
 def send_gentle_start() -> None:
     """Queue today's gentle start step for every member on the plan (run daily)."""
-    from community.gentle_start import due_plans, send_due_steps
+    from community.account.gentle_start import due_plans, send_due_steps
 
     with tqdm(total=len(due_plans()), desc="Gentle start steps", unit="mail") as bar:
         queued = send_due_steps(progress=bar.update)
@@ -87,7 +89,7 @@ def send_gentle_start() -> None:
 @click.command("send-feedback-requests")
 def send_feedback_requests() -> None:
     """The day after each meeting, ask those who went how it felt (run daily)."""
-    from community.feedback import due_requests, queue_feedback_requests
+    from community.after_meeting.feedback import due_requests, queue_feedback_requests
 
     with tqdm(total=len(due_requests()), desc="Feedback requests", unit="mail") as bar:
         queued = queue_feedback_requests(progress=bar.update)
@@ -98,7 +100,7 @@ def send_feedback_requests() -> None:
 @click.command("send-ritual-reminders")
 def send_ritual_reminders() -> None:
     """Remind everyone in a weekly ritual two days ahead (run daily)."""
-    from community.rituals import queue_weekly_reminders
+    from community.after_meeting.rituals import queue_weekly_reminders
 
     with tqdm(desc="Ritual reminders", unit="mail") as bar:
         queued = queue_weekly_reminders(progress=bar.update)
@@ -112,8 +114,8 @@ def send_ritual_reminders() -> None:
 @click.option("--mail-port", default=8025, show_default=True)
 def demo(host: str, port: int, mail_port: int) -> None:
     """Set up the demo community and serve it, with a local mail sink at /dev/mail."""
-    from community.demo import seed_demo
-    from community.mail_sink import MailSink
+    from community.demo.community import seed_demo
+    from community.mail.sink import MailSink
 
     app = current_app._get_current_object()
     upgrade()
@@ -148,7 +150,7 @@ def demo(host: str, port: int, mail_port: int) -> None:
 @with_appcontext
 def send_reminders() -> None:
     """Queue the day-before reminders and the two-days-no-answer nudges (safe to rerun)."""
-    from community.invitations import send_reminders as queue_reminders
+    from community.invitations.reminders import send_reminders as queue_reminders
 
     with tqdm(desc="Reminders", unit="seat") as bar:
         counts = queue_reminders(progress=bar.update)

@@ -55,7 +55,7 @@ class Defaults:
     # A row left "sending" this long (its sender died) goes back to pending.
     MAIL_LEASE_SECONDS = 10 * 60
     MAIL_TIMEOUT_SECONDS = 30
-    # Celery with Redis as the broker: `celery -A community.celery_app worker --beat`.
+    # Celery with Redis as the broker: `celery -A community.mail.celery_app worker --beat`.
     CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
     CELERY_RESULT_BACKEND = "redis://127.0.0.1:6379/0"
     CELERY_TASK_DEFAULT_QUEUE = "kindred"

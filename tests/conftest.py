@@ -14,10 +14,10 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from community import create_app
-from community.community_setup import seed_areas, seed_vocabulary
+from community.auth.quiet_delivery import finish_out_of_band
+from community.catalogue.setup import seed_areas, seed_vocabulary
 from community.extensions import db, limiter
-from community.mail_sink import MailSink
-from community.quiet_delivery import finish_out_of_band
+from community.mail.sink import MailSink
 from tests.factories import MemberFactory
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

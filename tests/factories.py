@@ -6,9 +6,9 @@ from itertools import count
 
 from sqlalchemy import select
 
+from community.auth.passwords import hash_password
 from community.extensions import db
 from community.models import Area, Interest, Profile, User, utcnow
-from community.passwords import hash_password
 
 PASSWORD = "a calm walk by the river"
 

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from community import rounds
 from community.extensions import db
 from community.models import Area, Interest, MatchRound, Opportunity, User
+from community.rounds.approval import approve_round
+from community.rounds.proposal import compute_round, start_round
 
 MONDAY = date(2030, 3, 4)  # a Monday well in the future, so meetings are upcoming
 
@@ -29,7 +30,7 @@ def organizer(members) -> User:
 
 def make_round(app, kind: str = "groups", **settings) -> int:
     with app.app_context():
-        round_ = rounds.start_round(
+        round_ = start_round(
             kind=kind,
             area_ids=settings.pop("area_ids", []),
             min_size=settings.pop("min_size", 4),
@@ -38,7 +39,7 @@ def make_round(app, kind: str = "groups", **settings) -> int:
             random_state=settings.pop("random_state", 0),
         )
         db.session.commit()
-        rounds.compute_round(round_)
+        compute_round(round_)
         db.session.commit()
         return round_.id
 
@@ -46,7 +47,7 @@ def make_round(app, kind: str = "groups", **settings) -> int:
 def approve(app, round_id: int, approver_id: int) -> int:
     with app.app_context():
         round_ = db.session.get(MatchRound, round_id)
-        queued = rounds.approve_round(round_, db.session.get(User, approver_id))
+        queued = approve_round(round_, db.session.get(User, approver_id))
         db.session.commit()
         return queued
 

@@ -8,11 +8,11 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from community import feedback, rituals
+from community.after_meeting import feedback, rituals
 from community.extensions import db
-from community.mail_outbox import send_pending_mail
+from community.mail.delivery import send_pending_mail
 from community.models import Block, Feedback, Match, MatchMember, MatchRound, Report, User, utcnow
-from community.rounds import avoid_pairs, prefer_pairs
+from community.rounds.pair_rules import avoid_pairs, prefer_pairs
 from tests.conftest import csrf_token, links_in, login, path_of, submit
 from tests.factories import PASSWORD
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from community.demo import seed_demo
+from community.demo.community import seed_demo
 from community.extensions import db
 from tests.test_browser import browser, live_server, shoot  # noqa: F401  (fixtures)
 

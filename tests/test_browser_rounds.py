@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from community.demo import seed_demo
+from community.demo.community import seed_demo
 from community.extensions import db
-from community.mail_outbox import send_pending_mail
+from community.mail.delivery import send_pending_mail
 from tests.conftest import links_in, path_of
 from tests.test_browser import DESKTOP, PHONE, browser, shoot  # noqa: F401  (fixture)
 

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from community.charts import Figure, Series, nice_ceiling, render_svg
-from community.csv_export import csv_text, safe_cell
+from community.web.charts import Figure, Series, nice_ceiling, render_svg
+from community.web.csv_export import csv_text, safe_cell
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -8,11 +8,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from community import feedback, rounds
-from community.demo import seed_demo
+from community.after_meeting import feedback
+from community.demo.community import seed_demo
 from community.extensions import db
-from community.mail_outbox import send_pending_mail
+from community.mail.delivery import send_pending_mail
 from community.models import Match, MatchMember, MatchRound, User, utcnow
+from community.rounds.approval import approve_round
+from community.rounds.proposal import compute_round, start_round
+from community.rounds.schedule import next_monday
 from tests.conftest import links_in, login, path_of, submit
 
 
@@ -23,13 +26,13 @@ def deliver(app) -> None:
 
 def walking_round(app, organizer_id: int, week_start) -> MatchRound:
     with app.app_context():
-        round_ = rounds.start_round(
+        round_ = start_round(
             kind="walks", area_ids=[], min_size=2, max_size=3, week_start=week_start
         )
         db.session.commit()
-        rounds.compute_round(round_)
+        compute_round(round_)
         db.session.commit()
-        rounds.approve_round(round_, db.session.get(User, organizer_id))
+        approve_round(round_, db.session.get(User, organizer_id))
         db.session.commit()
         return round_.id
 
@@ -57,7 +60,7 @@ def test_a_full_cycle_on_the_demo_shapes_the_next_round(make_app, mail_sink):
         for u in users.values():
             db.session.expunge(u)
     password = next(x for x in logins if x.role == "member").password
-    week = rounds.next_monday()
+    week = next_monday()
 
     first = walking_round(app, organizer_id, week)
     deliver(app)

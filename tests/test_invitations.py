@@ -9,10 +9,12 @@ from datetime import timedelta
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from community import invitations, rounds
 from community.extensions import db
-from community.mail_outbox import send_pending_mail
+from community.invitations.links import response_token
+from community.invitations.reminders import send_reminders
+from community.mail.delivery import send_pending_mail
 from community.models import Match, MatchMember, MatchRound, OutboxMessage, User, utcnow
+from community.rounds.schedule import new_nonce, next_monday
 from tests.conftest import csrf_token, links_in, login, path_of, submit
 from tests.factories import PASSWORD
 from tests.round_helpers import (
@@ -185,7 +187,7 @@ def test_fifty_concurrent_accepts_fill_five_places_exactly(app, members):
         round_ = MatchRound(
             kind="volunteering",
             status="approved",
-            week_start=rounds.next_monday(),
+            week_start=next_monday(),
             min_size=2,
             max_size=6,
         )
@@ -199,12 +201,11 @@ def test_fifty_concurrent_accepts_fill_five_places_exactly(app, members):
             meeting_at=utcnow() + timedelta(days=5),
         )
         match.members = [
-            MatchMember(user_id=p.id, status="invited", token_nonce=rounds.new_nonce())
-            for p in people
+            MatchMember(user_id=p.id, status="invited", token_nonce=new_nonce()) for p in people
         ]
         db.session.add(round_)
         db.session.commit()
-        tokens = [invitations.response_token(s.id, s.token_nonce) for s in match.members]
+        tokens = [response_token(s.id, s.token_nonce) for s in match.members]
 
     clients = [app.test_client() for _ in tokens]
     forms = [c.get(f"/invitations/{t}/accept") for c, t in zip(clients, tokens, strict=True)]
@@ -277,10 +278,10 @@ def test_reminders_go_to_accepted_the_day_before_and_to_the_silent_after_two_day
             MatchMember.__table__.update().values(invited_at=meeting - timedelta(days=5))
         )
         db.session.commit()
-        counts = invitations.send_reminders(now=meeting - timedelta(hours=20))
+        counts = send_reminders(now=meeting - timedelta(hours=20))
         db.session.commit()
         assert counts == {"day_before": 1, "no_answer": 7}
-        assert invitations.send_reminders(now=meeting - timedelta(hours=19)) == {
+        assert send_reminders(now=meeting - timedelta(hours=19)) == {
             "day_before": 0,
             "no_answer": 0,
         }

@@ -13,8 +13,8 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from community.celery_app import celery_for
 from community.extensions import db
+from community.mail.celery_app import celery_for
 from community.models import MatchRound, OutboxMessage, User, utcnow
 from tests.conftest import submit, wait_for
 from tests.test_mail_outbox import invite
@@ -62,7 +62,7 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def worker(database_uri, schema, mail_sink, tmp_path_factory):
-    """`celery -A community.celery_app worker` on a queue of its own."""
+    """`celery -A community.mail.celery_app worker` on a queue of its own."""
     queue = f"kindred-test-{uuid.uuid4().hex[:10]}"
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     with log.open("w") as out:
@@ -72,7 +72,7 @@ def worker(database_uri, schema, mail_sink, tmp_path_factory):
                 "-m",
                 "celery",
                 "-A",
-                "community.celery_app",
+                "community.mail.celery_app",
                 "worker",
                 "--pool=solo",
                 "--loglevel=info",
@@ -144,7 +144,7 @@ def test_beat_sweeps_mail_left_pending_and_mail_left_sending(
             "-m",
             "celery",
             "-A",
-            "community.celery_app",
+            "community.mail.celery_app",
             "beat",
             "--loglevel=info",
             f"--schedule={tmp_path / 'beat-schedule'}",
@@ -167,7 +167,8 @@ def test_beat_sweeps_mail_left_pending_and_mail_left_sending(
 
 
 def test_a_large_round_runs_on_the_celery_worker(make_app, members, worker):
-    from community import round_runner, rounds
+    from community.rounds import runner as round_runner
+    from community.rounds.proposal import start_round
     from tests.round_helpers import community, future_monday
 
     app = make_app(
@@ -178,7 +179,7 @@ def test_a_large_round_runs_on_the_celery_worker(make_app, members, worker):
     members.app = app
     community(members, 8)
     with app.app_context():
-        round_ = rounds.start_round(
+        round_ = start_round(
             kind="groups", area_ids=[], min_size=4, max_size=4, week_start=future_monday()
         )
         db.session.commit()

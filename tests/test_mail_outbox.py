@@ -16,13 +16,10 @@ import pytest
 from sqlalchemy import select, update
 
 from community.extensions import db
-from community.mail_outbox import (
-    BackgroundSender,
-    backoff,
-    queue_mail,
-    send_pending_mail,
-)
-from community.mail_sink import MailSink, free_port
+from community.mail.delivery import backoff, send_pending_mail
+from community.mail.inline import BackgroundSender
+from community.mail.outbox import queue_mail
+from community.mail.sink import MailSink, free_port
 from community.models import OutboxMessage, User, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent

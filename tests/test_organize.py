@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from community import areas, member_directory, moderation, profiles, vocabulary
-from community.dashboard_figures import drained_twice, long_unplaced
+from community.admin import member_directory, moderation
+from community.admin.member_directory import MemberFilters
+from community.catalogue import areas, vocabulary
 from community.extensions import db
-from community.member_directory import MemberFilters
+from community.members import profiles
 from community.models import (
     Area,
     AuditEntry,
@@ -27,7 +28,8 @@ from community.models import (
     User,
     member_interests,
 )
-from community.organize_errors import ChangeRefused
+from community.organize.dashboard_figures import drained_twice, long_unplaced
+from community.organize.errors import ChangeRefused
 from tests.conftest import login, submit
 from tests.factories import PASSWORD
 
@@ -528,7 +530,7 @@ def test_one_placement_resets_the_unplaced_count(app, members):
 
 
 def test_dashboard_draws_every_chart_from_demo_data(make_app):
-    from community.demo import seed_demo
+    from community.demo.community import seed_demo
 
     app = make_app()
     with app.app_context():
@@ -556,7 +558,7 @@ def test_dashboard_draws_every_chart_from_demo_data(make_app):
 
 
 def admin_hash() -> str:
-    from community.passwords import hash_password
+    from community.auth.passwords import hash_password
 
     return hash_password(PASSWORD)
 
@@ -590,7 +592,8 @@ def test_member_search_treats_wildcards_as_letters(app, organizer, members):
 def test_matching_rounds_keep_a_reported_pair_apart_and_leave_out_the_suspended(
     app, members, outcome
 ):
-    from community import rounds
+    from community.rounds.eligibility import eligible_query
+    from community.rounds.pair_rules import avoid_pairs, ordered
 
     reporter, reported = members.create(complete=True), members.create(complete=True)
     report_id = open_report(app, reporter.id, reported.id)
@@ -601,8 +604,8 @@ def test_matching_rounds_keep_a_reported_pair_apart_and_leave_out_the_suspended(
         # Remove the report itself: the block added on handling must be enough.
         db.session.delete(db.session.get(Report, report_id))
         db.session.commit()
-        assert rounds.ordered(reporter.id, reported.id) in rounds.avoid_pairs()
+        assert ordered(reporter.id, reported.id) in avoid_pairs()
         week = date.today() + timedelta(days=14)
-        eligible = {row[0] for row in db.session.execute(rounds.eligible_query("groups", [], week))}
+        eligible = {row[0] for row in db.session.execute(eligible_query("groups", [], week))}
         assert reporter.id in eligible
         assert (reported.id in eligible) is (outcome != "suspended")

@@ -6,10 +6,10 @@ from html.parser import HTMLParser
 
 from sqlalchemy import select
 
-from community.demo import seed_demo
+from community.auth.passwords import hash_password
+from community.demo.community import seed_demo
 from community.extensions import db
 from community.models import Area, Interest, Opportunity, Report, User
-from community.passwords import hash_password
 from tests.conftest import login
 from tests.factories import PASSWORD
 

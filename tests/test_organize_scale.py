@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from community import member_directory
+from community.admin import member_directory
+from community.admin.member_directory import MemberFilters
 from community.extensions import db
-from community.member_directory import MemberFilters
 from community.models import Area, Profile, User, utcnow
 from tests.conftest import login
 from tests.factories import PASSWORD, MemberFactory

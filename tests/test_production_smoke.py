@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from community.extensions import db
-from community.mail_sink import free_port
+from community.mail.sink import free_port
 from community.models import Area, Interest
 from tests.conftest import links_in, wait_for
 from tests.factories import PASSWORD
@@ -80,7 +80,7 @@ def production(app, base_config, mail_sink, tmp_path):
         [
             BIN / "celery",
             "-A",
-            "community.celery_app",
+            "community.mail.celery_app",
             "worker",
             "--pool=solo",
             "--loglevel=warning",

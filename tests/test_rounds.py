@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from community import rounds
 from community.extensions import db
 from community.models import (
     Area,
@@ -20,6 +19,13 @@ from community.models import (
     User,
     utcnow,
 )
+from community.rounds import listing
+from community.rounds.adjustment import match_number, move_member, remove_member
+from community.rounds.eligibility import eligible_members
+from community.rounds.errors import AlreadyApproved, BadAdjustment
+from community.rounds.listing import response_totals
+from community.rounds.pair_rules import avoid_pairs, ordered, prefer_pairs
+from community.rounds.proposal import start_round
 from tests.conftest import login, submit
 from tests.factories import PASSWORD
 from tests.round_helpers import approve, community, future_monday, make_round, organizer
@@ -41,10 +47,10 @@ def test_only_verified_consenting_active_subscribed_members_who_asked_are_eligib
     members.create(complete=True, consent_at=None, availability_mask=None)
     with app.app_context():
         db.session.get(User, gone.id).unsubscribed_at = utcnow()
-        round_ = rounds.start_round(
+        round_ = start_round(
             kind="groups", area_ids=[], min_size=2, max_size=4, week_start=future_monday()
         )
-        people = rounds.eligible_members(round_)
+        people = eligible_members(round_)
         assert sorted(m.id for m in people.members) == sorted(u.id for u in keen)
         member = people.members[0]
         assert member.slots == frozenset({0, 1, 2})
@@ -61,10 +67,10 @@ def test_a_round_covers_only_the_chosen_areas(app, members):
         for user in there:
             db.session.get(User, user.id).profile.area_id = second
         db.session.commit()
-        round_ = rounds.start_round(
+        round_ = start_round(
             kind="groups", area_ids=[first], min_size=4, max_size=4, week_start=future_monday()
         )
-        ids = {m.id for m in rounds.eligible_members(round_).members}
+        ids = {m.id for m in eligible_members(round_).members}
     assert ids == {u.id for u in here}
 
 
@@ -74,10 +80,10 @@ def test_blocked_reported_and_draining_pairs_are_avoided(app, members):
         db.session.add(Block(blocker_id=a.id, blocked_id=b.id))
         db.session.add(Report(reporter_id=d.id, reported_user_id=c.id, reason="rude"))
         db.session.commit()
-        pairs = rounds.avoid_pairs()
-    assert rounds.ordered(a.id, b.id) in pairs
-    assert rounds.ordered(c.id, d.id) in pairs
-    assert rounds.ordered(a.id, c.id) not in pairs
+        pairs = avoid_pairs()
+    assert ordered(a.id, b.id) in pairs
+    assert ordered(c.id, d.id) in pairs
+    assert ordered(a.id, c.id) not in pairs
 
 
 def test_groups_round_proposes_groups_with_reasons_and_quality(app, members):
@@ -102,7 +108,7 @@ def test_approving_queues_one_invitation_per_member_and_twice_adds_nothing(app, 
     round_id = make_round(app)
     with app.test_request_context():
         assert approve(app, round_id, boss.id) == 8
-        with pytest.raises(rounds.AlreadyApproved):
+        with pytest.raises(AlreadyApproved):
             approve(app, round_id, boss.id)
     assert outbox_count(app) == 8
     with app.app_context():
@@ -110,7 +116,7 @@ def test_approving_queues_one_invitation_per_member_and_twice_adds_nothing(app, 
         assert statuses == {"invited"}
         keys = set(db.session.execute(select(OutboxMessage.idempotency_key)).scalars())
         assert len(keys) == 8 and all(k.startswith("invitation:") for k in keys)
-        assert rounds.response_totals(db.session.get(MatchRound, round_id)) == {"invited": 8}
+        assert response_totals(db.session.get(MatchRound, round_id)) == {"invited": 8}
     assert people
 
 
@@ -143,18 +149,18 @@ def test_moving_and_removing_members_updates_the_figures(app, members):
     with app.app_context():
         round_ = db.session.get(MatchRound, round_id)
         seat = round_.matches[0].members[0]
-        target = rounds.match_number(round_, 2)
-        warnings = rounds.move_member(round_, seat.id, target)
+        target = match_number(round_, 2)
+        warnings = move_member(round_, seat.id, target)
         db.session.commit()
         assert warnings == []
         assert [len(m.members) for m in round_.matches] == [3, 5]
         assert round_.quality["placed"] == 8
-        rounds.remove_member(round_, round_.matches[1].members[0].id)
+        remove_member(round_, round_.matches[1].members[0].id)
         db.session.commit()
         assert round_.quality["placed"] == 7
         assert round_.unplaced[-1]["reason"] == "removed from the proposal by an organizer"
-        with pytest.raises(rounds.BadAdjustment):
-            rounds.match_number(round_, 9)
+        with pytest.raises(BadAdjustment):
+            match_number(round_, 9)
 
 
 def test_members_and_visitors_cannot_open_organizer_pages(app, client, members):
@@ -305,12 +311,12 @@ def test_not_again_and_draining_feedback_keep_people_apart_and_mutual_again_is_p
         back.people = [FeedbackPerson(about_user_id=e.id, again=True)]
         db.session.add_all([drained, kind, back])
         db.session.commit()
-        avoid = rounds.avoid_pairs()
-        prefer = rounds.prefer_pairs()
-    assert rounds.ordered(mates[0], mates[1]) in avoid
-    assert rounds.ordered(e.id, a.id) in avoid
-    assert rounds.ordered(e.id, b.id) in prefer
-    assert rounds.ordered(e.id, a.id) not in prefer
+        avoid = avoid_pairs()
+        prefer = prefer_pairs()
+    assert ordered(mates[0], mates[1]) in avoid
+    assert ordered(e.id, a.id) in avoid
+    assert ordered(e.id, b.id) in prefer
+    assert ordered(e.id, a.id) not in prefer
     assert c and d
 
 
@@ -331,7 +337,7 @@ def test_a_second_round_for_the_same_week_leaves_out_those_already_invited(app, 
 def test_a_big_proposal_is_shown_a_page_at_a_time_with_stable_numbers(
     app, client, members, monkeypatch
 ):
-    monkeypatch.setattr(rounds, "PAGE_SIZE", 1)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 1)
     community(members, 8)
     boss = organizer(members)
     round_id = make_round(app)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from community import gentle_start, loneliness
+from community.account import gentle_start, loneliness
 from community.extensions import db
 from community.models import GentleStart, User, utcnow
 from tests.conftest import links_in, login, path_of, submit
@@ -24,7 +24,7 @@ def send_steps(app, days_later=0):
         queued = gentle_start.send_due_steps(now=utcnow() + timedelta(days=days_later, minutes=1))
         db.session.commit()
     with app.test_request_context():
-        from community.mail_outbox import send_pending_mail
+        from community.mail.delivery import send_pending_mail
 
         send_pending_mail()
     return queued

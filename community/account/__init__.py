@@ -1,0 +1,1 @@
+"""A member's control over their account: data, consent, wellbeing tools, deletion."""

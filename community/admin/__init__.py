@@ -1,0 +1,1 @@
+"""Oversight: roles, the audit log, moderation and the member directory."""

@@ -1,0 +1,1 @@
+"""After the meeting: feedback, weekly rituals, blocking and reporting."""

@@ -1,0 +1,1 @@
+"""Joining and logging in: accounts, passwords, login sessions and signed links."""

@@ -1,0 +1,1 @@
+"""What a community offers: neighbourhoods, the interest vocabulary, opportunities."""

@@ -1,0 +1,1 @@
+"""The demo community and its ten weeks of history."""

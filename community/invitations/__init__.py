@@ -1,0 +1,1 @@
+"""Invitations and what follows: links, responses, reminders, unsubscribe, connections."""

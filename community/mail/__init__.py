@@ -1,0 +1,1 @@
+"""Mail: the outbox, its senders (inline, CLI, Celery) and the local sink."""

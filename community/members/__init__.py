@@ -1,0 +1,1 @@
+"""A member's own pages: home and the profile wizard, with the profile rules."""

@@ -1,0 +1,1 @@
+"""Organizers' pages: the dashboard and editing the catalogue, with role checks."""

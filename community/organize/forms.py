@@ -1,0 +1,196 @@
+"""Forms for the organizers' and admins' pages, with messages an organizer understands."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+from community.admin.moderation import OUTCOMES
+from community.members.choices import COMFORT_LEVELS, slot_name
+from community.members.forms import ChoiceList, optional_int
+from community.models.users import ROLES
+from community.web.form_rules import (
+    number_between,
+    options,
+    plain_text,
+    single_line,
+    strip_whitespace,
+)
+
+REQUIRED_NUMBER = "Please give a number."
+
+
+class AreaForm(FlaskForm):
+    name = StringField(
+        "Name",
+        filters=[strip_whitespace],
+        validators=[
+            InputRequired("Please give the area a name."),
+            Length(max=80, message="Please keep the name under 80 characters."),
+            single_line,
+        ],
+    )
+    latitude = DecimalField(
+        "Centre latitude",
+        places=5,
+        validators=[
+            InputRequired("Please give the latitude, a number from -90 to 90."),
+            number_between(-90, 90, "Latitude must be between -90 and 90."),
+        ],
+        description="Degrees north, for example 51.4545.",
+    )
+    longitude = DecimalField(
+        "Centre longitude",
+        places=5,
+        validators=[
+            InputRequired("Please give the longitude, a number from -180 to 180."),
+            number_between(-180, 180, "Longitude must be between -180 and 180."),
+        ],
+        description="Degrees east (west is negative), e.g. -2.5879.",
+    )
+    radius_km = DecimalField(
+        "Default travel radius (km)",
+        places=1,
+        default=3,
+        validators=[
+            InputRequired("Please give a travel radius in kilometres."),
+            number_between(0.5, 50, "The travel radius must be between 0.5 and 50 km."),
+        ],
+    )
+
+
+class ChooseTargetForm(FlaskForm):
+    """Merge one thing into another chosen from a list."""
+
+    target = SelectField("Merge into", coerce=optional_int, validate_choice=False)
+
+    def validate_target(self, field) -> None:
+        if not field.data or field.data not in {c.value for c in self.target.choices}:
+            raise ValidationError("Please choose from the list.")
+
+
+class ConfirmForm(FlaskForm):
+    """Only a CSRF token: for buttons that retire, close or resend."""
+
+
+class InterestForm(FlaskForm):
+    name = StringField(
+        "Interest",
+        filters=[strip_whitespace],
+        validators=[
+            InputRequired("Please give the interest a name."),
+            Length(max=60, message="Please keep the name under 60 characters."),
+            single_line,
+        ],
+    )
+    category = StringField(
+        "Category",
+        filters=[strip_whitespace],
+        validators=[
+            InputRequired("Please choose or type a category."),
+            Length(max=60, message="Please keep the category under 60 characters."),
+            single_line,
+        ],
+    )
+
+
+class OpportunityForm(FlaskForm):
+    title = StringField(
+        "Title",
+        filters=[strip_whitespace],
+        validators=[
+            InputRequired("Please give the opportunity a title."),
+            Length(max=120, message="Please keep the title under 120 characters."),
+            single_line,
+        ],
+    )
+    host = StringField(
+        "Host organisation",
+        filters=[strip_whitespace],
+        validators=[
+            InputRequired("Please name the organisation that hosts it."),
+            Length(max=120, message="Please keep this under 120 characters."),
+            single_line,
+        ],
+    )
+    description = TextAreaField(
+        "Description",
+        filters=[strip_whitespace],
+        validators=[
+            Length(max=2000, message="Please keep this under 2000 characters."),
+            plain_text,
+        ],
+        description="What volunteers do, and what a first visit is like.",
+    )
+    area = SelectField("Where", coerce=optional_int, validate_choice=False)
+    slots = ChoiceList(
+        "When it runs each week",
+        coerce=int,
+        choices=options((s, slot_name(s)) for s in range(21)),
+    )
+    interests = ChoiceList("Interests it suits", coerce=int)
+    capacity = IntegerField(
+        "Capacity (volunteers)",
+        validators=[
+            InputRequired("Please say how many volunteers it can take."),
+            number_between(1, 500, "Capacity must be a whole number from 1 to 500."),
+        ],
+    )
+    min_comfort = RadioField(
+        "Suitable from comfort level",
+        coerce=int,
+        default=1,
+        choices=options((level, f"{level}: {text}") for level, text in COMFORT_LEVELS.items()),
+        validators=[InputRequired("Please choose the lowest comfort level it suits.")],
+        description="Members below this level aren't suggested for it.",
+    )
+    contact = StringField(
+        "Contact",
+        filters=[strip_whitespace],
+        validators=[Length(max=200, message="Please keep this under 200 characters."), single_line],
+        description="An email or phone number volunteers can use.",
+    )
+
+    def validate_area(self, field) -> None:
+        allowed = {c.value for c in self.area.choices}
+        if field.data not in allowed:
+            raise ValidationError("Please choose a place from the list.")
+
+    def validate_slots(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Please tick at least one time it runs.")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        "Role",
+        choices=options((role, role.capitalize()) for role in ROLES),
+        validators=[InputRequired("Please choose a role.")],
+    )
+
+
+class ReportDecisionForm(FlaskForm):
+    outcome = RadioField(
+        "Decision",
+        choices=options(OUTCOMES.items()),
+        validators=[InputRequired("Please choose what to do.")],
+    )
+    note = TextAreaField(
+        "Note for the record (optional)",
+        filters=[strip_whitespace],
+        validators=[
+            Length(max=1000, message="Please keep the note under 1000 characters."),
+            Optional(),
+            plain_text,
+        ],
+        description="Only organizers see this.",
+    )

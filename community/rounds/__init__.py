@@ -1,0 +1,1 @@
+"""Matching rounds: eligibility, the proposal, adjusting, approving, running, pages."""

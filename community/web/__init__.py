@@ -1,0 +1,1 @@
+"""Request plumbing shared by every page: headers, errors, redirects, caches, CSV, charts."""
