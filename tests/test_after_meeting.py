@@ -277,3 +277,14 @@ def test_my_connections_offers_the_ritual_feedback_and_safety(app, members):
     submit(client, "/connections/", {}, action=f"/connections/{match_id}/ritual")
     page = client.get("/connections/").get_data(as_text=True)
     assert "Leave the weekly ritual" in page
+
+
+def test_a_later_again_outweighs_an_older_wish_for_new_people(app, members):
+    ana, ben, cat = members.create(), members.create(), members.create()
+    earlier = meeting(app, ben, cat, kind="walks", match_kind="pair", days_ago=15)
+    give(app, ben, earlier, met="yes", feeling="neutral", wants_new_people="y")
+    later = meeting(app, ana, ben, kind="walks", match_kind="pair")
+    give(app, ana, later, met="yes", feeling="nurturing", **{f"again_{ben.id}": "yes"})
+    give(app, ben, later, met="yes", feeling="nurturing", **{f"again_{ana.id}": "yes"})
+    with app.app_context():
+        assert pair(ana, ben) in prefer_pairs(), "ben's latest answer asks for ana again"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from community.extensions import db
@@ -62,9 +62,14 @@ def prefer_pairs() -> set[tuple[int, int]]:
         .where(FeedbackPerson.again.is_(True))
     )
     wants_again = {(a, b) for a, b in rows if a is not None and a != b}
+    # Only a member's latest answer counts: "new people next time" from weeks ago
+    # gives way to a later "I'd like to meet them again".
+    latest = select(func.max(Feedback.id).label("id")).group_by(Feedback.user_id).subquery()
     new_people = set(
         db.session.execute(
-            select(Feedback.user_id).where(Feedback.wants_new_people.is_(True))
+            select(Feedback.user_id)
+            .join(latest, latest.c.id == Feedback.id)
+            .where(Feedback.wants_new_people.is_(True))
         ).scalars()
     )
     mutual = {
