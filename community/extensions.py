@@ -1,5 +1,7 @@
 """Flask extensions, created without an app so any module can import them."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -13,10 +15,21 @@ from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
-    pass
+    """The typed declarative base, given to Flask-SQLAlchemy as its ``model_class``."""
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass ``Model``: at run time that is ``db.Model``, as Flask-SQLAlchemy's
+# "Models and Tables" docs declare them, sharing Base's registry and metadata and adding
+# its table naming, bind keys, query property and repr. Type checkers cannot take an
+# attribute set at run time as a base class (python/mypy#8603), so they see Base, the
+# DeclarativeBase that db.Model is built from (``SQLAlchemy(model_class=Base)``).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from community.extensions import db
+from community.extensions import Model
 from community.models.types import UTCDateTime
 from community.models.users import utcnow
 
@@ -16,7 +16,7 @@ from community.models.users import utcnow
 STATUSES = ("pending", "sending", "sent", "failed", "cancelled", "bounced")
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.extensions import db
+from community.extensions import Model, db
 from community.models.types import UTCDateTime
 from community.models.users import utcnow
 from community.models.vocabulary import Interest
@@ -20,7 +20,7 @@ opportunity_interests = Table(
 )
 
 
-class Area(db.Model):
+class Area(Model):
     """A named neighbourhood. Members pick one; their exact address is never stored."""
 
     __tablename__ = "areas"
@@ -41,7 +41,7 @@ class Area(db.Model):
         return f"<Area {self.name}>"
 
 
-class Opportunity(db.Model):
+class Opportunity(Model):
     """A volunteer placement with a fixed number of places."""
 
     __tablename__ = "opportunities"

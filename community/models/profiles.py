@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.extensions import db
+from community.extensions import Model, db
 from community.models.types import UTCDateTime
 from community.models.users import utcnow
 from community.models.vocabulary import Interest
@@ -34,7 +34,7 @@ member_interests = Table(
 )
 
 
-class Profile(db.Model):
+class Profile(Model):
     __tablename__ = "profiles"
     __table_args__ = (
         CheckConstraint("comfort IS NULL OR comfort BETWEEN 1 AND 5", name="comfort"),

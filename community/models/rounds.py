@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.extensions import db
+from community.extensions import Model
 from community.models.types import UTCDateTime
 from community.models.users import utcnow
 
@@ -33,7 +33,7 @@ ROUND_STATUSES = ("draft", "running", "ready", "approved", "failed")
 MEMBER_STATUSES = ("proposed", "invited", "accepted", "declined", "released")
 
 
-class MatchRound(db.Model):
+class MatchRound(Model):
     __tablename__ = "match_rounds"
     __table_args__ = (
         CheckConstraint("kind IN ('groups', 'walks', 'volunteering')", name="kind"),
@@ -72,7 +72,7 @@ class MatchRound(db.Model):
     )
 
 
-class Match(db.Model):
+class Match(Model):
     """One group, walking pair or volunteer placement, proposed by a round."""
 
     __tablename__ = "matches"
@@ -107,7 +107,7 @@ class Match(db.Model):
     )
 
 
-class MatchMember(db.Model):
+class MatchMember(Model):
     __tablename__ = "match_members"
     __table_args__ = (
         UniqueConstraint("match_id", "user_id", name="uq_match_members_match_user"),

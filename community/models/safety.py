@@ -15,12 +15,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.extensions import db
+from community.extensions import Model
 from community.models.types import UTCDateTime
 from community.models.users import User, utcnow
 
 
-class Feedback(db.Model):
+class Feedback(Model):
     __tablename__ = "feedback"
     __table_args__ = (
         UniqueConstraint("match_id", "user_id", name="uq_feedback_match_user"),
@@ -44,7 +44,7 @@ class Feedback(db.Model):
     people: Mapped[list[FeedbackPerson]] = relationship(cascade="all, delete-orphan")
 
 
-class FeedbackPerson(db.Model):
+class FeedbackPerson(Model):
     """Would the member like to meet this person again?"""
 
     __tablename__ = "feedback_people"
@@ -58,7 +58,7 @@ class FeedbackPerson(db.Model):
     again: Mapped[bool] = mapped_column()
 
 
-class Block(db.Model):
+class Block(Model):
     """The blocker is never matched with the blocked member again; they are not told."""
 
     __tablename__ = "blocks"
@@ -73,7 +73,7 @@ class Block(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Report(db.Model):
+class Report(Model):
     __tablename__ = "reports"
     __table_args__ = (
         CheckConstraint("status IN ('open', 'dismissed', 'warned', 'suspended')", name="status"),
@@ -98,7 +98,7 @@ class Report(db.Model):
     reported_user: Mapped[User | None] = relationship(foreign_keys=[reported_user_id])
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed what, when, with the values before and after."""
 
     __tablename__ = "audit_log"

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from community.extensions import db
+from community.extensions import Model
 from community.models.types import UTCDateTime
 from community.models.users import utcnow
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     __tablename__ = "login_sessions"
 
     # The random token a session cookie (or remember-me cookie) carries.

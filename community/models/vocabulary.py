@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from community.extensions import db
+from community.extensions import Model
 
 
-class Interest(db.Model):
+class Interest(Model):
     __tablename__ = "interests"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from community.extensions import db
+from community.extensions import Model
 from community.models.types import UTCDateTime
 from community.models.users import utcnow
 
 
-class GentleStart(db.Model):
+class GentleStart(Model):
     """Seven small daily steps for a new member's first week (opt-in)."""
 
     __tablename__ = "gentle_start"
@@ -32,7 +32,7 @@ class GentleStart(db.Model):
         return {int(day) for day in self.days_done.split(",") if day}
 
 
-class LonelinessCheck(db.Model):
+class LonelinessCheck(Model):
     """The three-item UCLA loneliness scale: 1 hardly ever, 2 some of the time, 3 often."""
 
     __tablename__ = "loneliness_checks"
