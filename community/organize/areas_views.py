@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from community.catalogue import areas
 from community.extensions import db
 from community.models import Area
-from community.organize.access import UNCHANGED, confirmed_change, organizer_blueprint, refused
-from community.organize.errors import ChangeRefused
-from community.organize.forms import AreaForm, ChooseTargetForm, ConfirmForm
+from community.organize.access import UNCHANGED, confirmed_change, organizer_blueprint
+from community.organize.catalogue_pages import form_page, merge_into, plural, save_or_show
+from community.organize.forms import AreaForm, ChooseTargetForm
 from community.web.form_rules import options
 
 bp = organizer_blueprint("organize_areas", __name__, "/organize/areas")
@@ -59,15 +59,18 @@ def merge_form(area: Area) -> ChooseTargetForm:
     return form
 
 
-def render_index(form: AreaForm, status: int = 200):
+def render_index(form: AreaForm):
     rows = areas.area_rows()
-    return render_template(
-        "organize/areas.html",
-        rows=rows,
-        form=form,
-        grid=map_grid(rows),
-        confirm=ConfirmForm(),
-    ), status
+    return form_page("organize/areas.html", form, rows=rows, grid=map_grid(rows))
+
+
+def place_from(form: AreaForm) -> dict:
+    return {
+        "name": form.name.data,
+        "latitude": float(form.latitude.data),
+        "longitude": float(form.longitude.data),
+        "radius_km": float(form.radius_km.data),
+    }
 
 
 def picked_point(form: AreaForm) -> bool:
@@ -94,23 +97,13 @@ def index():
             "info",
         )
         return render_index(form)
-    if form.validate_on_submit():
-        try:
-            area = areas.create_area(
-                current_user,
-                name=form.name.data,
-                latitude=float(form.latitude.data),
-                longitude=float(form.longitude.data),
-                radius_km=float(form.radius_km.data),
-            )
-        except ChangeRefused as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
-            return render_index(form, 422)
-        db.session.commit()
-        flash(f"\u201c{area.name}\u201d is added. Members can choose it now.", "success")
-        return redirect(url_for(".index"))
-    return render_index(form, 422 if form.errors else 200)
+    return save_or_show(
+        form,
+        form.name,
+        lambda: areas.create_area(current_user, **place_from(form)),
+        lambda area: f"\u201c{area.name}\u201d is added. Members can choose it now.",
+        lambda: render_index(form),
+    )
 
 
 @bp.route("/<int:area_id>", methods=["GET", "POST"])
@@ -126,53 +119,28 @@ def edit(area_id: int):
         if request.method == "GET"
         else None
     )
-    if form.validate_on_submit():
-        try:
-            areas.update_area(
-                current_user,
-                area,
-                name=form.name.data,
-                latitude=float(form.latitude.data),
-                longitude=float(form.longitude.data),
-                radius_km=float(form.radius_km.data),
-            )
-        except ChangeRefused as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"\u201c{area.name}\u201d is saved.", "success")
-            return redirect(url_for(".index"))
-    return render_template(
-        "organize/area_edit.html",
-        area=area,
-        form=form,
-        merge=merge_form(area),
-        confirm=ConfirmForm(),
-    ), (422 if form.errors else 200)
+    return save_or_show(
+        form,
+        form.name,
+        lambda: areas.update_area(current_user, area, **place_from(form)),
+        lambda saved: f"\u201c{saved.name}\u201d is saved.",
+        lambda: form_page("organize/area_edit.html", form, area=area, merge=merge_form(area)),
+    )
 
 
 @bp.post("/<int:area_id>/merge")
 def merge(area_id: int):
     area = db.get_or_404(Area, area_id)
-    form = merge_form(area)
-    if not form.validate_on_submit():
-        flash("Please choose the area to merge into.", "error")
-        return redirect(url_for(".edit", area_id=area.id))
-    target = db.get_or_404(Area, form.target.data)
-    try:
-        moved = areas.merge_areas(current_user, area, target)
-    except ChangeRefused as error:
-        db.session.rollback()
-        refused(error)
-        return redirect(url_for(".edit", area_id=area.id))
-    db.session.commit()
-    flash(
-        f"\u201c{area.name}\u201d is merged into \u201c{target.name}\u201d; "
-        f"{moved} member{'s' if moved != 1 else ''} moved.",
-        "success",
+    return merge_into(
+        area,
+        merge_form(area),
+        "area",
+        areas.merge_areas,
+        lambda target, moved: (
+            f"\u201c{area.name}\u201d is merged into \u201c{target.name}\u201d; "
+            f"{plural(moved)} moved."
+        ),
     )
-    return redirect(url_for(".index"))
 
 
 @bp.post("/<int:area_id>/retire")
@@ -181,8 +149,8 @@ def retire(area_id: int):
     asked = confirmed_change(
         lambda: areas.retire_area(current_user, area),
         lambda asked: (
-            f"\u201c{area.name}\u201d is retired. {asked} "
-            f"member{'s' if asked != 1 else ''} will be asked to choose another neighbourhood."
+            f"\u201c{area.name}\u201d is retired. {plural(asked)} "
+            "will be asked to choose another neighbourhood."
         ),
     )
     if asked is UNCHANGED:

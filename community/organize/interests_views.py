@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, request, url_for
 from flask_login import current_user
 
 from community.catalogue import vocabulary
 from community.extensions import db
 from community.models import Interest
-from community.organize.access import confirmed_change, organizer_blueprint, refused
-from community.organize.errors import ChangeRefused
-from community.organize.forms import ChooseTargetForm, ConfirmForm, InterestForm
+from community.organize.access import confirmed_change, organizer_blueprint
+from community.organize.catalogue_pages import form_page, merge_into, plural, save_or_show
+from community.organize.forms import ChooseTargetForm, InterestForm
 from community.web.form_rules import options
 
 bp = organizer_blueprint("organize_interests", __name__, "/organize/interests")
@@ -32,35 +32,30 @@ def merge_form(interest: Interest) -> ChooseTargetForm:
     return form
 
 
-def render_index(form: InterestForm, status: int = 200):
+def render_index(form: InterestForm):
     rows = vocabulary.interest_rows()
     live = [row for row in rows if not row.interest.retired]
-    return render_template(
+    return form_page(
         "organize/interests.html",
+        form,
         grouped=[(c, list(items)) for c, items in groupby(live, key=lambda r: r.interest.category)],
         retired=[row for row in rows if row.interest.retired],
-        form=form,
         categories=vocabulary.categories(),
-        confirm=ConfirmForm(),
-    ), status
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])
 def index():
     form = InterestForm()
-    if form.validate_on_submit():
-        try:
-            interest = vocabulary.add_interest(
-                current_user, name=form.name.data, category=form.category.data
-            )
-        except ChangeRefused as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
-            return render_index(form, 422)
-        db.session.commit()
-        flash(f"\u201c{interest.name}\u201d is added to {interest.category}.", "success")
-        return redirect(url_for(".index"))
-    return render_index(form, 422 if form.errors else 200)
+    return save_or_show(
+        form,
+        form.name,
+        lambda: vocabulary.add_interest(
+            current_user, name=form.name.data, category=form.category.data
+        ),
+        lambda added: f"\u201c{added.name}\u201d is added to {added.category}.",
+        lambda: render_index(form),
+    )
 
 
 @bp.route("/<int:interest_id>", methods=["GET", "POST"])
@@ -71,52 +66,37 @@ def edit(interest_id: int):
         if request.method == "GET"
         else None
     )
-    if form.validate_on_submit():
-        try:
-            vocabulary.update_interest(
-                current_user, interest, name=form.name.data, category=form.category.data
-            )
-        except ChangeRefused as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"\u201c{interest.name}\u201d is saved.", "success")
-            return redirect(url_for(".index"))
-    members = vocabulary.member_counts().get(interest.id, 0)
-    return render_template(
-        "organize/interest_edit.html",
-        interest=interest,
-        members=members,
-        form=form,
-        merge=merge_form(interest),
-        categories=vocabulary.categories(),
-        confirm=ConfirmForm(),
-    ), (422 if form.errors else 200)
+    return save_or_show(
+        form,
+        form.name,
+        lambda: vocabulary.update_interest(
+            current_user, interest, name=form.name.data, category=form.category.data
+        ),
+        lambda saved: f"\u201c{saved.name}\u201d is saved.",
+        lambda: form_page(
+            "organize/interest_edit.html",
+            form,
+            interest=interest,
+            members=vocabulary.member_counts().get(interest.id, 0),
+            merge=merge_form(interest),
+            categories=vocabulary.categories(),
+        ),
+    )
 
 
 @bp.post("/<int:interest_id>/merge")
 def merge(interest_id: int):
     interest = db.get_or_404(Interest, interest_id)
-    form = merge_form(interest)
-    if not form.validate_on_submit():
-        flash("Please choose the interest to merge into.", "error")
-        return redirect(url_for(".edit", interest_id=interest.id))
-    target = db.get_or_404(Interest, form.target.data)
-    try:
-        holders = vocabulary.merge_interests(current_user, interest, target)
-    except ChangeRefused as error:
-        db.session.rollback()
-        refused(error)
-        return redirect(url_for(".edit", interest_id=interest.id))
-    db.session.commit()
-    flash(
-        f"\u201c{interest.name}\u201d is merged into \u201c{target.name}\u201d. "
-        f"{holders} member{'s' if holders != 1 else ''} who chose it now have "
-        f"\u201c{target.name}\u201d.",
-        "success",
+    return merge_into(
+        interest,
+        merge_form(interest),
+        "interest",
+        vocabulary.merge_interests,
+        lambda target, holders: (
+            f"\u201c{interest.name}\u201d is merged into \u201c{target.name}\u201d. "
+            f"{plural(holders)} who chose it now have \u201c{target.name}\u201d."
+        ),
     )
-    return redirect(url_for(".index"))
 
 
 @bp.post("/<int:interest_id>/retire")

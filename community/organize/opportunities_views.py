@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from community.catalogue import opportunities
@@ -15,7 +15,7 @@ from community.members import profiles
 from community.members.choices import DAY_PARTS, WEEKDAYS, slot_number
 from community.models import Opportunity
 from community.organize.access import confirmed_change, organizer_blueprint
-from community.organize.errors import ChangeRefused
+from community.organize.catalogue_pages import form_page, save_or_show
 from community.organize.forms import ConfirmForm, OpportunityForm
 from community.web.form_rules import options
 
@@ -62,9 +62,9 @@ def details_from(form: OpportunityForm) -> OpportunityDetails:
 
 
 def render_form(form: OpportunityForm, opportunity: Opportunity | None):
-    return render_template(
+    return form_page(
         "organize/opportunity_form.html",
-        form=form,
+        form,
         opportunity=opportunity,
         interests_by_category=[
             (category, list(items))
@@ -73,8 +73,7 @@ def render_form(form: OpportunityForm, opportunity: Opportunity | None):
         weekdays=WEEKDAYS,
         day_parts=DAY_PARTS,
         slot_number=slot_number,
-        confirm=ConfirmForm(),
-    ), (422 if form.errors else 200)
+    )
 
 
 @bp.get("/")
@@ -91,34 +90,26 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = build_form(None)
-    if form.validate_on_submit():
-        try:
-            opportunity = opportunities.create_opportunity(current_user, details_from(form))
-        except ChangeRefused as error:
-            db.session.rollback()
-            form.title.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"\u201c{opportunity.title}\u201d is open for volunteers.", "success")
-            return redirect(url_for(".index"))
-    return render_form(form, None)
+    return save_or_show(
+        form,
+        form.title,
+        lambda: opportunities.create_opportunity(current_user, details_from(form)),
+        lambda created: f"\u201c{created.title}\u201d is open for volunteers.",
+        lambda: render_form(form, None),
+    )
 
 
 @bp.route("/<int:opportunity_id>", methods=["GET", "POST"])
 def edit(opportunity_id: int):
     opportunity = db.get_or_404(Opportunity, opportunity_id)
     form = build_form(opportunity)
-    if form.validate_on_submit():
-        try:
-            opportunities.update_opportunity(current_user, opportunity, details_from(form))
-        except ChangeRefused as error:
-            db.session.rollback()
-            form.title.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"\u201c{opportunity.title}\u201d is saved.", "success")
-            return redirect(url_for(".index"))
-    return render_form(form, opportunity)
+    return save_or_show(
+        form,
+        form.title,
+        lambda: opportunities.update_opportunity(current_user, opportunity, details_from(form)),
+        lambda saved: f"\u201c{saved.title}\u201d is saved.",
+        lambda: render_form(form, opportunity),
+    )
 
 
 @bp.post("/<int:opportunity_id>/close")
