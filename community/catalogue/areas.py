@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row, func, select, update
 
 from community.admin.audit import record, snapshot
+from community.catalogue.names import other_named
 from community.extensions import db
 from community.models import Area, Opportunity, Profile, User, utcnow
 from community.organize.errors import ChangeRefused
@@ -63,10 +64,7 @@ def check_place(name: str, latitude: float, longitude: float, radius_km: float) 
 
 
 def check_name_free(name: str, area: Area | None = None) -> None:
-    query = select(Area).where(func.lower(Area.name) == name.lower())
-    if area is not None:
-        query = query.where(Area.id != area.id)
-    other = db.session.execute(query).scalars().first()
+    other = other_named(Area, name, area)
     if other is not None:
         state = " (retired)" if other.retired_at else ""
         raise ChangeRefused(f"There is already an area called \u201c{other.name}\u201d{state}.")

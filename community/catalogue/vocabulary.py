@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, func, insert, literal, select
 
 from community.admin.audit import record, snapshot
+from community.catalogue.names import other_named
 from community.extensions import db
 from community.models import Interest, User, member_interests, opportunity_interests
 from community.organize.errors import ChangeRefused
@@ -61,10 +62,7 @@ def clean(text: str, what: str) -> str:
 
 
 def check_name_free(name: str, interest: Interest | None = None) -> None:
-    query = select(Interest).where(func.lower(Interest.name) == name.lower())
-    if interest is not None:
-        query = query.where(Interest.id != interest.id)
-    other = db.session.execute(query).scalars().first()
+    other = other_named(Interest, name, interest)
     if other is not None:
         state = " (retired)" if other.retired else ""
         raise ChangeRefused(f"There is already an interest called \u201c{other.name}\u201d{state}.")
