@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired
 
 from community.account.loneliness import ANSWERS, QUESTIONS
+from community.auth.forms import email_rules
 from community.web.form_rules import options, strip_whitespace
 
 
@@ -14,11 +15,7 @@ class ChangeEmailForm(FlaskForm):
     new_email = EmailField(
         "New email address",
         filters=[strip_whitespace],
-        validators=[
-            DataRequired("Please enter the new address."),
-            Length(max=254, message="That email address is too long."),
-            Email("That doesn't look like an email address.", check_deliverability=False),
-        ],
+        validators=email_rules("Please enter the new address."),
     )
     password = PasswordField(
         "Your current password",

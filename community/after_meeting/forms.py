@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from community.after_meeting.feedback import FEELINGS
 from community.after_meeting.safety import MAX_REASON, MIN_REASON
-from community.web.form_rules import options, plain_text, strip_whitespace
+from community.web.form_rules import options, plain_text, strip_whitespace, text_field
 
 AGAIN_CHOICES = {"yes": "Yes, I'd like that", "no": "Not again", "": "Not sure"}
 
@@ -22,13 +22,10 @@ class FeedbackForm(FlaskForm):
     feeling = RadioField(
         "How did it feel?", choices=options(FEELINGS.items()), validate_choice=False
     )
-    note = TextAreaField(
+    note = text_field(
         "Anything to tell the organizers? (private, optional)",
-        filters=[strip_whitespace],
-        validators=[
-            Length(max=1000, message="Please keep this under 1,000 characters."),
-            plain_text,
-        ],
+        max_length=1000,
+        too_long="Please keep this under 1,000 characters.",
     )
     wants_new_people = BooleanField("Next time, I'd like to meet new people")
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, ValidationError
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from community.auth.passwords import MAX_LENGTH, password_problem
-from community.web.form_rules import single_line, strip_whitespace
+from community.web.form_rules import line_field, strip_whitespace
 
-EMAIL_RULES = [
-    DataRequired("Please enter your email address."),
-    Length(max=254, message="That email address is too long."),
-    Email("That doesn't look like an email address.", check_deliverability=False),
-]
+
+def email_rules(missing: str) -> list:
+    """An address that fits the column and looks like one; ``missing`` when left empty."""
+    return [
+        DataRequired(missing),
+        Length(max=254, message="That email address is too long."),
+        Email("That doesn't look like an email address.", check_deliverability=False),
+    ]
+
+
+EMAIL_RULES = email_rules("Please enter your email address.")
 
 
 class NewPasswordMixin:
@@ -26,14 +32,11 @@ class NewPasswordMixin:
 
 
 class SignupForm(NewPasswordMixin, FlaskForm):
-    display_name = StringField(
+    display_name = line_field(
         "What should we call you?",
-        filters=[strip_whitespace],
-        validators=[
-            DataRequired("Please tell us what to call you."),
-            Length(max=60, message="Please keep your name under 60 characters."),
-            single_line,
-        ],
+        DataRequired("Please tell us what to call you."),
+        max_length=60,
+        what="your name",
         description="Your first name is fine. Only people you are matched with see it.",
     )
     email = EmailField("Email", filters=[strip_whitespace], validators=EMAIL_RULES)

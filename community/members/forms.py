@@ -12,11 +12,9 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
-    TextAreaField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired
 
 from community.members.choices import (
     COMFORT_LEVELS,
@@ -28,11 +26,10 @@ from community.members.choices import (
 )
 from community.web.form_rules import (
     choice_values,
+    line_field,
     number_between,
     options,
-    plain_text,
-    single_line,
-    strip_whitespace,
+    text_field,
 )
 
 MAX_INTERESTS = 15
@@ -141,11 +138,8 @@ class PlaceForm(FlaskForm):
         validate_choice=True,
     )
     languages = ChoiceList("Languages you're comfortable speaking")
-    other_languages = StringField(
-        "Other languages",
-        filters=[strip_whitespace],
-        validators=[Length(max=120, message="Please keep this under 120 characters."), single_line],
-        description="Separate them with commas.",
+    other_languages = line_field(
+        "Other languages", max_length=120, description="Separate them with commas."
     )
 
     def validate_area(self, field) -> None:
@@ -154,10 +148,9 @@ class PlaceForm(FlaskForm):
 
 
 class AboutForm(FlaskForm):
-    about_me = TextAreaField(
+    about_me = text_field(
         "A few words about you (optional)",
-        filters=[strip_whitespace],
-        validators=[Length(max=500, message="Please keep this under 500 characters."), plain_text],
+        max_length=500,
         description="Only the people you are matched with will see this.",
     )
 

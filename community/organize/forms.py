@@ -8,36 +8,22 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    StringField,
-    TextAreaField,
     ValidationError,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
 from community.admin.moderation import OUTCOMES
 from community.members.choices import COMFORT_LEVELS, slot_name
 from community.members.forms import ChoiceList, optional_int
 from community.models.users import ROLES
-from community.web.form_rules import (
-    number_between,
-    options,
-    plain_text,
-    single_line,
-    strip_whitespace,
-)
+from community.web.form_rules import line_field, number_between, options, text_field
 
 REQUIRED_NUMBER = "Please give a number."
 
 
 class AreaForm(FlaskForm):
-    name = StringField(
-        "Name",
-        filters=[strip_whitespace],
-        validators=[
-            InputRequired("Please give the area a name."),
-            Length(max=80, message="Please keep the name under 80 characters."),
-            single_line,
-        ],
+    name = line_field(
+        "Name", InputRequired("Please give the area a name."), max_length=80, what="the name"
     )
     latitude = DecimalField(
         "Centre latitude",
@@ -83,52 +69,35 @@ class ConfirmForm(FlaskForm):
 
 
 class InterestForm(FlaskForm):
-    name = StringField(
+    name = line_field(
         "Interest",
-        filters=[strip_whitespace],
-        validators=[
-            InputRequired("Please give the interest a name."),
-            Length(max=60, message="Please keep the name under 60 characters."),
-            single_line,
-        ],
+        InputRequired("Please give the interest a name."),
+        max_length=60,
+        what="the name",
     )
-    category = StringField(
+    category = line_field(
         "Category",
-        filters=[strip_whitespace],
-        validators=[
-            InputRequired("Please choose or type a category."),
-            Length(max=60, message="Please keep the category under 60 characters."),
-            single_line,
-        ],
+        InputRequired("Please choose or type a category."),
+        max_length=60,
+        what="the category",
     )
 
 
 class OpportunityForm(FlaskForm):
-    title = StringField(
+    title = line_field(
         "Title",
-        filters=[strip_whitespace],
-        validators=[
-            InputRequired("Please give the opportunity a title."),
-            Length(max=120, message="Please keep the title under 120 characters."),
-            single_line,
-        ],
+        InputRequired("Please give the opportunity a title."),
+        max_length=120,
+        what="the title",
     )
-    host = StringField(
+    host = line_field(
         "Host organisation",
-        filters=[strip_whitespace],
-        validators=[
-            InputRequired("Please name the organisation that hosts it."),
-            Length(max=120, message="Please keep this under 120 characters."),
-            single_line,
-        ],
+        InputRequired("Please name the organisation that hosts it."),
+        max_length=120,
     )
-    description = TextAreaField(
+    description = text_field(
         "Description",
-        filters=[strip_whitespace],
-        validators=[
-            Length(max=2000, message="Please keep this under 2000 characters."),
-            plain_text,
-        ],
+        max_length=2000,
         description="What volunteers do, and what a first visit is like.",
     )
     area = SelectField("Where", coerce=optional_int, validate_choice=False)
@@ -153,11 +122,8 @@ class OpportunityForm(FlaskForm):
         validators=[InputRequired("Please choose the lowest comfort level it suits.")],
         description="Members below this level aren't suggested for it.",
     )
-    contact = StringField(
-        "Contact",
-        filters=[strip_whitespace],
-        validators=[Length(max=200, message="Please keep this under 200 characters."), single_line],
-        description="An email or phone number volunteers can use.",
+    contact = line_field(
+        "Contact", max_length=200, description="An email or phone number volunteers can use."
     )
 
     def validate_area(self, field) -> None:
@@ -184,13 +150,10 @@ class ReportDecisionForm(FlaskForm):
         choices=options(OUTCOMES.items()),
         validators=[InputRequired("Please choose what to do.")],
     )
-    note = TextAreaField(
+    note = text_field(
         "Note for the record (optional)",
-        filters=[strip_whitespace],
-        validators=[
-            Length(max=1000, message="Please keep the note under 1000 characters."),
-            Optional(),
-            plain_text,
-        ],
+        Optional(),
+        max_length=1000,
+        what="the note",
         description="Only organizers see this.",
     )

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from wtforms import Field, Form, ValidationError
+from wtforms import Field, Form, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 CONTROL_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -57,3 +58,41 @@ def number_between(minimum: float, maximum: float, message: str):
             raise ValidationError(message)
 
     return check
+
+
+def short_enough(max_length: int, what: str = "this") -> Length:
+    return Length(max=max_length, message=f"Please keep {what} under {max_length} characters.")
+
+
+def line_field(
+    label: str, *validators: Any, max_length: int, what: str = "this", **options: Any
+) -> StringField:
+    """A trimmed one-line text field: ``validators`` first, then the length and line checks."""
+    return StringField(
+        label,
+        filters=[strip_whitespace],
+        validators=[*validators, short_enough(max_length, what), single_line],
+        **options,
+    )
+
+
+def text_field(
+    label: str,
+    *validators: Any,
+    max_length: int,
+    what: str = "this",
+    too_long: str | None = None,
+    **options: Any,
+) -> TextAreaField:
+    """A trimmed free-text field over several lines, without control characters."""
+    length = (
+        short_enough(max_length, what)
+        if too_long is None
+        else Length(max=max_length, message=too_long)
+    )
+    return TextAreaField(
+        label,
+        filters=[strip_whitespace],
+        validators=[*validators, length, plain_text],
+        **options,
+    )
