@@ -43,22 +43,23 @@ def navigation_counts() -> dict[str, object]:
     }
 
 
-def organizer_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
-    if not url_prefix.startswith("/organize"):
-        raise ValueError("organizer pages live under /organize")
+def staff_blueprint(name: str, import_name: str, url_prefix: str, *, admin: bool) -> Blueprint:
+    """A blueprint whose every page checks the role first and shows the staff navigation."""
+    home, who = ("/admin", "admin") if admin else ("/organize", "organizer")
+    if not url_prefix.startswith(home):
+        raise ValueError(f"{who} pages live under {home}")
     bp = Blueprint(name, import_name, url_prefix=url_prefix)
-    bp.before_request(require_role(admin=False))
+    bp.before_request(require_role(admin=admin))
     bp.context_processor(navigation_counts)
     return bp
+
+
+def organizer_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    return staff_blueprint(name, import_name, url_prefix, admin=False)
 
 
 def admin_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
-    if not url_prefix.startswith("/admin"):
-        raise ValueError("admin pages live under /admin")
-    bp = Blueprint(name, import_name, url_prefix=url_prefix)
-    bp.before_request(require_role(admin=True))
-    bp.context_processor(navigation_counts)
-    return bp
+    return staff_blueprint(name, import_name, url_prefix, admin=True)
 
 
 def refused(error: ChangeRefused) -> None:
