@@ -65,14 +65,34 @@ def register(display_name: str, email: str, password: str) -> User:
     return user
 
 
-def queue_verification(user: User) -> None:
-    token = make_token("verify", {"uid": user.id, "email": user.email})
+def queue_link_mail(
+    user: User,
+    template: str,
+    subject: str,
+    purpose: str,
+    claims: dict,
+    endpoint: str,
+    **context,
+) -> None:
+    """Mail ``user`` a link to ``endpoint`` carrying a signed ``purpose`` token with ``claims``."""
     queue_mail(
+        user,
+        template,
+        subject,
+        idempotency_key=f"{purpose}:{user.id}:{secrets.token_hex(8)}",
+        link=external_url(endpoint, token=make_token(purpose, claims)),
+        **context,
+    )
+
+
+def queue_verification(user: User) -> None:
+    queue_link_mail(
         user,
         "verify_email",
         "Please confirm your email for Kindred",
-        idempotency_key=f"verify:{user.id}:{secrets.token_hex(8)}",
-        link=external_url("auth.verify_email", token=token),
+        "verify",
+        {"uid": user.id, "email": user.email},
+        "auth.verify_email",
     )
 
 
@@ -123,13 +143,13 @@ def request_password_reset(email: str) -> None:
     user = find_by_email(email)
     if user is None or not user.active:
         return
-    token = make_token("reset", {"uid": user.id, "pw": user.password_hash[-16:]})
-    queue_mail(
+    queue_link_mail(
         user,
         "reset_password",
         "Reset your Kindred password",
-        idempotency_key=f"reset:{user.id}:{secrets.token_hex(8)}",
-        link=external_url("auth.reset_password", token=token),
+        "reset",
+        {"uid": user.id, "pw": user.password_hash[-16:]},
+        "auth.reset_password",
         minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
     )
 
