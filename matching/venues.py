@@ -349,11 +349,12 @@ def place_meetings(
     Candidates come from a k-d tree (:class:`scipy.spatial.cKDTree` on unit
     vectors) per slot and per set of needs, holding the venues open then
     that meet those needs: the nearest to the meeting's centre, no farther
-    than its tightest member can reach. The assignment on the kept edges is
-    the library's auction (:func:`matching.volunteers.solve_transport`, fit
-    ``1 - cost / max cost`` plus a placement weight of 10), split first by
-    a maximum matching into the meetings that compete for too few seats and
-    those every maximum placement seats (see :func:`_assign`). A last pass
+    than its tightest member can reach. A maximum matching first splits the
+    meetings that compete for too few seats from those every maximum
+    placement seats (see :func:`_assign`). The latter go to the library's
+    auction (:func:`matching.volunteers.solve_transport`, fit
+    ``1 - cost / max cost`` plus a placement weight of 10); the short seats
+    are filled at least cost by scipy's sparse LAPJV. A last pass
     seats any meeting still unplaced at the cheapest venue that obeys the
     rules and has room, looking at every venue.
     """
@@ -543,13 +544,12 @@ def _assign(
     :func:`_candidate_edges` returns them); each meeting keeps its
     ``candidates`` cheapest. :func:`_split_contested` then separates the
     meetings that compete for too few seats from those every maximum
-    placement seats, and the auction solves each part the way it converges
-    quickly: forward (meetings bid for seats) where everyone can be seated,
-    transposed (seats bid for meetings) where seats are short. Run forward
-    on the whole problem, the auction has to raise the price of every short
-    seat to the placement weight in steps of about its epsilon before the
-    meetings left out give up; at 2,000 meetings it hit its iteration cap
-    and left some meetings out that could have been seated.
+    placement seats. The auction seats the latter, where everyone can be
+    seated and it converges quickly; :func:`_fill_short_seats` fills the
+    short seats. Run on the whole problem, the auction has to raise the
+    price of every short seat to the placement weight in steps of about its
+    epsilon before the meetings left out give up; at 2,000 meetings it hit
+    its iteration cap and left out meetings that could have been seated.
     """
     if len(rows) == 0:
         return np.zeros(0, dtype=np.int64)
