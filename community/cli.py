@@ -18,6 +18,7 @@ from community.mail.delivery import send_pending_mail
 from community.mail.inline import BackgroundSender
 from community.mail.outbox import pending_count
 from community.models import User
+from community.web.app_object import real_app
 
 
 def register(app: Flask) -> None:
@@ -117,7 +118,7 @@ def demo(host: str, port: int, mail_port: int) -> None:
     from community.demo.community import seed_demo
     from community.mail.sink import MailSink
 
-    app = current_app._get_current_object()
+    app = real_app()
     upgrade()
     seed_vocabulary()
     seed_areas()

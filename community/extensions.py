@@ -1,6 +1,6 @@
 """Flask extensions, created without an app so any module can import them."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,7 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -29,6 +29,16 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through ``db.session.execute`` matched.
+
+    The session returns a CursorResult for these statements but is typed as returning
+    any Result (SQLAlchemy 2.0.44's changelog says to cast where rowcount is needed).
+    """
+    return cast("CursorResult[Any]", result).rowcount
+
 
 migrate = Migrate()
 login_manager = LoginManager()

@@ -170,7 +170,8 @@ def gentle_start_export(user: User) -> dict[str, Any] | None:
 
 def withdraw_consent(user: User) -> None:
     """Delete comfort and availability now; matching that needs them stops."""
-    profiles.set_consent(user.profile, False)
+    if user.profile is not None:  # no profile: nothing was ever given to delete
+        profiles.set_consent(user.profile, False)
 
 
 def delete_account(user: User, password: str) -> None:

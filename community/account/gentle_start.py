@@ -114,7 +114,7 @@ def send_due_steps(progress: Callable[[int], None] | None = None, now=None) -> i
     """Queue each due plan's next step; the caller commits. Returns how many were queued."""
     queued = 0
     for plan in due_plans(now):
-        user = db.session.get(User, plan.user_id)
+        user = db.session.get_one(User, plan.user_id)
         day = plan.days_sent + 1
         step = STEPS[day]
         queue_mail(

@@ -345,7 +345,8 @@ def last_matched_for(user_ids: list[int]) -> dict[int, datetime]:
     """When each of these members was last placed in an approved round."""
     if not user_ids:
         return {}
-    return dict(db.session.execute(LAST_MATCHED_FOR, {"ids": user_ids}).all())
+    rows = db.session.execute(LAST_MATCHED_FOR, {"ids": user_ids}).all()
+    return {user_id: at for user_id, at in rows if user_id is not None}
 
 
 def area_name_lookup() -> dict[int, str]:

@@ -73,7 +73,11 @@ def show(user_id: int):
     profile = user.profile
     role_form = RoleForm(data={"role": user.role})
     show_private = member_directory.may_see_comfort(profile)
-    free_times = [slot_name(s) for s in sorted(profile.availability_slots)] if show_private else []
+    free_times = (
+        [slot_name(s) for s in sorted(profile.availability_slots)]
+        if profile is not None and show_private
+        else []
+    )
     return render_template(
         "admin/member.html",
         member=user,

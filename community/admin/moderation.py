@@ -123,13 +123,13 @@ def pairs_kept_apart() -> set[frozenset[int]]:
         for pair in db.session.execute(select(Block.blocker_id, Block.blocked_id)).all()
     }
     pairs |= {
-        frozenset(pair)
-        for pair in db.session.execute(
+        frozenset((reporter, reported))
+        for reporter, reported in db.session.execute(
             select(Report.reporter_id, Report.reported_user_id).where(
                 Report.reporter_id.is_not(None),
                 Report.reported_user_id.is_not(None),
             )
         ).all()
-        if pair[0] != pair[1]
+        if reporter is not None and reported is not None and reporter != reported
     }
     return pairs

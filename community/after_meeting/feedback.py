@@ -139,6 +139,8 @@ def queue_feedback_requests(
     """The day after a meeting: ask how it felt. One email per seat, ever."""
     queued = 0
     for seat in due_requests(now):
+        if seat.user is None:  # due_requests keeps only seats with a member; for mypy
+            continue
         token = feedback_token(seat)
         links = {
             feeling: external_url("after_meeting.feedback", token=token, feeling=feeling)

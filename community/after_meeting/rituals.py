@@ -35,18 +35,25 @@ def going(match: Match) -> list[MatchMember]:
 def next_occurrence(match: Match, now: datetime | None = None) -> datetime:
     """The next weekly meeting at or after now, same weekday and hour as the first."""
     now = now or utcnow()
-    start = match.meeting_at
+    start = first_meeting(match)
     if start >= now:
         return start
     weeks = (now - start).days // 7 + 1
     return start + timedelta(weeks=weeks)
 
 
+def first_meeting(match: Match) -> datetime:
+    """When a ritual first met: groups and walks always have a time (start_ritual checks)."""
+    if match.meeting_at is None:
+        raise RitualRefused("This meeting has no time set, so it can't repeat.")
+    return match.meeting_at
+
+
 def weekly_calendar(match: Match, summary: str) -> str:
     """An .ics whose event repeats every week (RRULE FREQ=WEEKLY)."""
     word = KIND_WORDS.get(match.round.kind, "meeting")
     text = calendar_template(
-        f"weekly {word}", match.meeting_at, summary, "As before", 90, weekly=True
+        f"weekly {word}", first_meeting(match), summary, "As before", 90, weekly=True
     )
     return text.replace(UID_PLACEHOLDER, f"ritual-{match.id}@")
 
@@ -92,6 +99,8 @@ def leave_ritual(user: User, match_id: int) -> Match:
 
 def queue_ritual_mail(seat: MatchMember, template: str, subject: str, key: str, **extra) -> None:
     match = seat.match
+    if seat.user is None:  # the member has since deleted their account
+        return
     word = KIND_WORDS.get(match.round.kind, "meeting")
     summary = f"Kindred weekly {word}"
     queue_mail(
@@ -109,7 +118,7 @@ def queue_ritual_mail(seat: MatchMember, template: str, subject: str, key: str, 
         if template != "ritual_left" or extra.get("still_weekly")
         else [],
         word=word,
-        weekday=match.meeting_at.strftime("%A"),
+        weekday=first_meeting(match).strftime("%A"),
         connections=external_url("connections.index"),
         **extra,
     )
@@ -129,6 +138,8 @@ def queue_weekly_reminders(
         if upcoming - now > timedelta(days=2):
             continue
         for seat in going(match):
+            if seat.user is None:  # going() keeps only seats with a member; for mypy
+                continue
             word = KIND_WORDS.get(match.round.kind, "meeting")
             message = queue_mail(
                 seat.user,

@@ -24,7 +24,7 @@ def shared_match(user: User, other_id: int, match_id: int) -> Match:
         raise SafetyRefused("You weren't in that meeting.")
     if other_id not in people:
         raise SafetyRefused("That person wasn't in this meeting.")
-    return db.session.get(Match, match_id)
+    return db.session.get_one(Match, match_id)
 
 
 def block(user: User, other_id: int, match_id: int) -> Block:

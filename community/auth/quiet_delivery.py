@@ -12,10 +12,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 
 from community.extensions import db
 from community.mail.delivery import send_pending_mail
+from community.web.app_object import real_app
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def deliver_out_of_band() -> None:
 
 def run_out_of_band(work: Callable[..., Any], *args: Any) -> None:
     """Run `work` in its own thread and app context, commit, then deliver its mail."""
-    app = current_app._get_current_object()
+    app = real_app()
     thread = threading.Thread(target=run_and_deliver, args=(app, work, args), daemon=True)
     threads = app.extensions.setdefault("kindred_out_of_band", [])
     threads[:] = [t for t in threads if t.is_alive()]

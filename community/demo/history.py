@@ -28,6 +28,7 @@ from community.models import (
     User,
     utcnow,
 )
+from community.rounds.schedule import match_meeting_at
 
 # (weeks ago, kind): eight rounds over the last ten weeks.
 SCHEDULE = [
@@ -93,6 +94,13 @@ def at(day: date, slot: int) -> datetime:
     )
 
 
+def profile_of(user: User) -> Profile:
+    """A placed demo member's profile: only members with one are ever picked."""
+    if user.profile is None:
+        raise ValueError(f"demo member {user.id} has no profile")
+    return user.profile
+
+
 def shared_slot(rng: Generator, profiles: list[Profile]) -> int:
     masks = [p.availability_mask or 0 for p in profiles]
     common = masks[0]
@@ -151,7 +159,8 @@ def seed_history(rng: Generator, organizer: User, today: date | None = None) -> 
         if u.is_verified and u.profile and u.profile.consent_at and u.profile.area_id
     ]
     # A few members whose profile makes them hard to place: left out round after round.
-    hard_to_place = {u.id for u in pick_some(rng, [u for u in ready if u.profile.wants_groups], 7)}
+    group_lovers = [u for u in ready if profile_of(u).wants_groups]
+    hard_to_place = {u.id for u in pick_some(rng, group_lovers, 7)}
     accepted_by_user: dict[int, list[tuple[Match, MatchMember]]] = defaultdict(list)
     report_candidates: list[Match] = []
 
@@ -192,8 +201,8 @@ def seed_history(rng: Generator, organizer: User, today: date | None = None) -> 
                     o
                     for o in opportunities
                     if seats[o.id]
-                    and o.min_comfort <= (user.profile.comfort or 1)
-                    and (o.area_id in (None, user.profile.area_id))
+                    and o.min_comfort <= (profile_of(user).comfort or 1)
+                    and (o.area_id in (None, profile_of(user).area_id))
                 ]
                 if not fits:
                     left_out.append(user)
@@ -209,14 +218,16 @@ def seed_history(rng: Generator, organizer: User, today: date | None = None) -> 
         else:
             by_area: dict[int, list[User]] = defaultdict(list)
             for user in placing:
-                by_area[user.profile.area_id].append(user)
+                area_id = profile_of(user).area_id
+                if area_id is not None:  # ready members all have an area; for mypy
+                    by_area[area_id].append(user)
             for area_id in sorted(by_area):
                 groups, spare = chunk(rng, by_area[area_id], low, high)
                 teams.extend((group, None) for group in groups)
                 left_out.extend(spare)
         scores = []
         for team, opportunity in teams:
-            profiles = [u.profile for u in team]
+            profiles = [profile_of(u) for u in team]
             slot = shared_slot(rng, profiles)
             score = round(float(rng.uniform(0.52, 0.9)), 3)
             scores.append(score)
@@ -251,7 +262,7 @@ def seed_history(rng: Generator, organizer: User, today: date | None = None) -> 
                 db.session.add(member)
                 if status == "accepted":
                     accepted_by_user[user.id].append((match, member))
-            if kind == "groups" and match.meeting_at < now:
+            if kind == "groups" and match_meeting_at(match) < now:
                 report_candidates.append(match)
         placed = sum(len(team) for team, _ in teams)
         mean = sum(scores) / len(scores) if scores else 0
@@ -291,7 +302,7 @@ def seed_feedback(
                 met=met,
                 feeling=feeling,
                 wants_new_people=rng.random() < 0.2,
-                created_at=min(match.meeting_at + timedelta(days=between(rng, 1, 3)), now),
+                created_at=min(match_meeting_at(match) + timedelta(days=between(rng, 1, 3)), now),
             )
             db.session.add(feedback)
             given[user_id].append(feedback)
@@ -318,6 +329,6 @@ def seed_reports(rng: Generator, matches: list[Match], now: datetime) -> None:
                 match_id=match.id,
                 reason=reason,
                 status="open",
-                created_at=min(match.meeting_at + timedelta(days=between(rng, 1, 4)), now),
+                created_at=min(match_meeting_at(match) + timedelta(days=between(rng, 1, 4)), now),
             )
         )

@@ -37,19 +37,20 @@ class Connection:
 
 def member_connections(user: User) -> tuple[list[Connection], list[Connection]]:
     """Current (upcoming) and past connections, soonest first and latest first."""
-    seats = db.session.execute(
-        select(MatchMember)
-        .join(Match, Match.id == MatchMember.match_id)
-        .where(
-            MatchMember.user_id == user.id,
-            Match.status == "active",
-            MatchMember.status.in_(tuple(STATUS_WORDS)),
-        )
-        .order_by(Match.meeting_at)
-        # The page reads each seat's match (kind, weekly or not): load it with the seat.
-        .options(contains_eager(MatchMember.match))
-    ).scalars()
-    seats = list(seats)
+    seats = list(
+        db.session.execute(
+            select(MatchMember)
+            .join(Match, Match.id == MatchMember.match_id)
+            .where(
+                MatchMember.user_id == user.id,
+                Match.status == "active",
+                MatchMember.status.in_(tuple(STATUS_WORDS)),
+            )
+            .order_by(Match.meeting_at)
+            # The page reads each seat's match (kind, weekly or not): load it with the seat.
+            .options(contains_eager(MatchMember.match))
+        ).scalars()
+    )
     details = details_for(seats)
     current: list[Connection] = []
     past: list[Connection] = []

@@ -17,7 +17,7 @@ from community.models import (
     MatchRound,
     utcnow,
 )
-from community.rounds.schedule import KIND_LABELS, when_words
+from community.rounds.schedule import KIND_LABELS, match_meeting_at, when_words
 
 # --- reminders ---------------------------------------------------------------------------
 
@@ -118,7 +118,7 @@ def queue_reminder(seat: MatchMember, variant: str, key: str, links: LinkMaker) 
         ],
         variant=variant,
         kind_label=KIND_LABELS[match.round.kind],
-        when=when_words(match.meeting_at),
+        when=when_words(match_meeting_at(match)),
         where=place_words(facts),
         going=going,
         unsubscribe_link=unsubscribe,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from community.extensions import db
+from community.extensions import db, rowcount
 from community.invitations.capacity import accepted_places, lock_for_capacity
 from community.invitations.errors import AlreadyResponded, InvitationError, MatchFull, NotAccepted
 from community.invitations.waitlist import invite_from_waitlist
@@ -41,7 +41,7 @@ def accept(seat: MatchMember) -> str:
             status="accepted", responded_at=utcnow(), token_nonce=nonce
         ).execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if rowcount(result) == 1:
         db.session.expire(seat)
         return nonce
     db.session.refresh(seat)
@@ -75,6 +75,6 @@ def give_up_seat(
         .execution_options(synchronize_session=False)
     )
     db.session.expire(seat)
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise refusal
     return invite_from_waitlist(seat.match)

@@ -28,7 +28,7 @@ from community.models import (
     utcnow,
 )
 from community.rounds.eligibility import interests_by_user
-from community.rounds.schedule import when_words
+from community.rounds.schedule import match_meeting_at, when_words
 
 
 @dataclass
@@ -98,7 +98,7 @@ def details_for(seats: list[MatchMember], now: datetime | None = None) -> dict[i
         fact = facts[match.id]
         round_kind = match.round.kind
         others = [r for r in by_match[match.id] if r.id != seat.id and r.user_id is not None]
-        mine = interests.get(seat.user_id, set())
+        mine = interests.get(seat.user_id, set()) if seat.user_id is not None else set()
         if round_kind == "volunteering":
             shared = volunteer_phrase(mine, fact, names)
         else:
@@ -110,7 +110,7 @@ def details_for(seats: list[MatchMember], now: datetime | None = None) -> dict[i
             )
         details[seat.id] = SeatDetails(
             kind_label=KIND_SINGULAR[round_kind],
-            when=when_words(match.meeting_at),
+            when=when_words(match_meeting_at(match)),
             where=place_words(fact),
             slot_label=matching.slot_label(match.slot),
             going=[
@@ -122,6 +122,6 @@ def details_for(seats: list[MatchMember], now: datetime | None = None) -> dict[i
             free=sum(1 for r in by_match[match.id] if r.status in ("declined", "released")),
             shared=shared,
             opportunity=fact.opportunity,
-            past=match.meeting_at < now,
+            past=match_meeting_at(match) < now,
         )
     return details

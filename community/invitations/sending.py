@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -90,7 +90,7 @@ def queue_round_invitations(round_id: int) -> int:
     context), and a duplicate idempotency key is skipped by the database
     (ON CONFLICT DO NOTHING), so a retried approval never queues a second set.
     """
-    round_ = db.session.get(MatchRound, round_id)
+    round_ = db.session.get_one(MatchRound, round_id)
     matches = list(
         db.session.execute(
             select(Match).where(Match.round_id == round_id, Match.status == "active")
@@ -173,6 +173,7 @@ def insert_outbox_rows(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
+    statement: Insert
     if dialect == "postgresql":
         statement = pg_insert(OutboxMessage).on_conflict_do_nothing(
             index_elements=["idempotency_key"]
@@ -190,24 +191,31 @@ def insert_outbox_rows(rows: list[dict[str, Any]]) -> None:
 
 def queue_one_invitation(seat: MatchMember) -> None:
     """A single invitation (a waitlist member) through the ordinary outbox call."""
+    user = seat.user
+    if user is None:  # the member deleted their account while waiting: no one to invite
+        return
     match = seat.match
     round_kind = match.round.kind
     facts = match_facts([match], round_kind)[match.id]
     others = [s for s in match.members if s.id != seat.id and s.status in ("invited", "accepted")]
     names = {i.id: i.name for i in db.session.execute(select(Interest)).scalars()}
-    mine = {i.id for i in seat.user.profile.interests} if seat.user.profile else set()
+    mine = {i.id for i in user.profile.interests} if user.profile else set()
     if round_kind == "volunteering":
         shared = volunteer_phrase(mine, facts, names)
     else:
         shared = shared_phrase(
             mine,
-            [{i.id for i in o.user.profile.interests} for o in others if o.user],
+            [
+                {i.id for i in o.user.profile.interests} if o.user.profile else set()
+                for o in others
+                if o.user
+            ],
             match.slot,
             names,
         )
     mail = invitation_mail(
-        user_id=seat.user_id,
-        display_name=seat.user.display_name,
+        user_id=user.id,
+        display_name=user.display_name,
         seat_id=seat.id,
         nonce=seat.token_nonce,
         facts=facts,
@@ -218,10 +226,10 @@ def queue_one_invitation(seat: MatchMember) -> None:
     context = dict(mail["context"])
     context.pop("display_name")
     queue_mail(
-        seat.user,
+        user,
         "invitation",
         invitation_subject(round_kind),
-        invitation_key(match.id, seat.user_id),
+        invitation_key(match.id, user.id),
         headers=mail["headers"],
         attachments=mail["attachments"],
         **context,

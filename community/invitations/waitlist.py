@@ -17,7 +17,7 @@ from community.models import (
     utcnow,
 )
 from community.rounds.eligibility import reachable_and_consenting
-from community.rounds.schedule import new_nonce
+from community.rounds.schedule import match_meeting_at, new_nonce
 from matching import distance_km
 
 
@@ -61,7 +61,7 @@ def waitlist(match: Match) -> list[User]:
             continue
         if not (profile.availability_mask or 0) >> match.slot & 1:
             continue
-        if profile.paused_until and profile.paused_until > match.meeting_at.date():
+        if profile.paused_until and profile.paused_until > match_meeting_at(match).date():
             continue
         if area is not None:
             if profile.format == "online" or lat is None:

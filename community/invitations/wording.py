@@ -17,6 +17,7 @@ from community.models import (
     Opportunity,
     opportunity_interests,
 )
+from community.rounds.schedule import match_meeting_at
 from matching import join_words
 
 KIND_SINGULAR = {
@@ -111,16 +112,16 @@ def match_facts(
             round_kind=round_kind,
             slot=m.slot,
             format=m.format,
-            meeting_at=m.meeting_at,
+            meeting_at=match_meeting_at(m),
             area=areas.get(m.area_id) if m.area_id else None,
             opportunity=opp,
             ics="",
-            wanted=frozenset(wanted.get(m.opportunity_id, ())),
+            wanted=frozenset(wanted.get(m.opportunity_id, ()) if m.opportunity_id else ()),
         )
         summary = f"Kindred {kind_word}" + (f": {opportunity.title}" if opportunity else "")
         # Matches at the same time and place share one calendar body (a round of
         # thousands has only a few hundred); only the UID differs.
-        shape = (kind_word, m.meeting_at, summary, place_words(fact))
+        shape = (kind_word, match_meeting_at(m), summary, place_words(fact))
         if not with_calendar:
             facts[m.id] = fact
             continue

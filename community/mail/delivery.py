@@ -106,7 +106,7 @@ def release_stale_claims(connection: DatabaseConnection) -> int:
     return result.rowcount
 
 
-def claim_batch(connection: DatabaseConnection, size: int, claimed_by: str) -> list[Row]:
+def claim_batch(connection: DatabaseConnection, size: int, claimed_by: str) -> Sequence[Row]:
     """Move up to ``size`` due rows from pending to sending; only one sender wins each.
 
     On PostgreSQL the candidates are locked with SKIP LOCKED, so several senders
@@ -222,6 +222,7 @@ def deliver_one(
 
     Returns the outcome's name and, when the SMTP connection is lost, the error.
     """
+    lost: BaseException | None
     try:
         message = render_message(row)
     except Exception as error:  # noqa: BLE001 - a template fix may come before the retry

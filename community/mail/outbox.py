@@ -19,8 +19,9 @@ from community.extensions import db
 from community.models import OutboxMessage, User, utcnow
 
 log = logging.getLogger(__name__)
-outbox = OutboxMessage.__table__
-users = User.__table__
+# Their Tables (declarative types ``__table__`` as any FromClause, a join or subquery too).
+outbox = db.metadata.tables[OutboxMessage.__tablename__]
+users = db.metadata.tables[User.__tablename__]
 
 
 class ShortHeadersAsIs(email.policy.Compat32):
@@ -35,7 +36,8 @@ class ShortHeadersAsIs(email.policy.Compat32):
 
     def _fold(self, name: str, value: Any, sanitize: bool) -> str:
         if not isinstance(value, str):
-            return super()._fold(name, value, sanitize)
+            # typeshed leaves out Compat32's private _fold, the hook overridden here.
+            return super()._fold(name, value, sanitize)  # type: ignore[misc]
         if (
             value.isascii()
             and len(name) + len(value) + 2 <= (self.max_line_length or 78)

@@ -45,6 +45,9 @@ class User(UserMixin, Model):
     )
 
     # Set for the request by login_sessions: the session this user is logged in with.
+    # Declared for type checkers only: an annotation here would ask the ORM for a column.
+    if TYPE_CHECKING:
+        session_token: str | None
     session_token = None
 
     def get_id(self) -> str | None:

@@ -108,7 +108,7 @@ def bending_rules(user_id: int | None, match: Match) -> list[str]:
         return []
     people = members_for([s.user_id for s in match.members if s.user_id is not None])
     me = people.get(user_id)
-    name = db.session.get(User, user_id).display_name
+    name = db.session.get_one(User, user_id).display_name
     warnings: list[str] = []
     if me is None:
         return warnings
@@ -144,7 +144,9 @@ def rescore(round_: MatchRound, changed: list[Match]) -> None:
         for match in changed:
             rows = [row[s.user_id] for s in match.members if s.user_id in row]
             match.score = mean_pair_similarity(np.asarray(vectors)[rows])
-            match.reason = shared_reason([people[s.user_id] for s in match.members], match.slot)
+            match.reason = shared_reason(
+                [people[s.user_id] for s in match.members if s.user_id is not None], match.slot
+            )
     db.session.flush()
     sizes = Counter(match_id for match_id, _ in seats)
     scores = dict(

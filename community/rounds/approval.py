@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from community.extensions import db
+from community.extensions import db, rowcount
 from community.invitations.sending import queue_round_invitations
 from community.models import (
     Match,
@@ -33,7 +33,7 @@ def approve_round(round_: MatchRound, approver: User) -> int:
         .values(status="approved", approved_at=now, approved_by_id=approver.id)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if rowcount(won) != 1:
         db.session.rollback()
         current = db.session.get(MatchRound, round_.id)
         if current is not None and current.status == "approved":

@@ -83,7 +83,10 @@ def round_matches(round_: MatchRound, page: int = 1, per_page: int = PAGE_SIZE) 
     ).all()
     interests = interests_by_user({seat.user_id for seat in seats if seat.user_id is not None})
     names = {i.id: i.name for i in db.session.execute(select(Interest)).scalars()}
-    areas = {a.id: a.name for a in db.session.execute(select(Area)).scalars()}
+    # Keyed by int | None so a match without an area looks up its default like any other.
+    areas: dict[int | None, str] = {
+        a.id: a.name for a in db.session.execute(select(Area)).scalars()
+    }
     opportunities = {
         o.id: o.title
         for o in db.session.execute(
@@ -98,7 +101,12 @@ def round_matches(round_: MatchRound, page: int = 1, per_page: int = PAGE_SIZE) 
     views = []
     for number, match in enumerate(matches, start=offset + 1):
         people = by_match.get(match.id, [])
-        counts = Counter(interest for s in people for interest in interests.get(s.user_id, ()))
+        counts = Counter(
+            interest
+            for s in people
+            if s.user_id is not None
+            for interest in interests.get(s.user_id, ())
+        )
         shared = sorted(names[i] for i, n in counts.items() if n >= 2 and i in names)
         if match.opportunity_id:
             place = opportunities.get(match.opportunity_id, "Volunteering")

@@ -39,14 +39,14 @@ def avoid_pairs() -> set[tuple[int, int]]:
         .join(other, other.match_id == Feedback.match_id)
         .where(Feedback.feeling == "draining", other.user_id != Feedback.user_id)
     )
-    for giver, about in db.session.execute(draining):
-        if giver is not None and about is not None:
-            pairs.add(ordered(giver, about))
+    for giver, fellow in db.session.execute(draining):
+        if giver is not None and fellow is not None:
+            pairs.add(ordered(giver, fellow))
     reports = select(Report.reporter_id, Report.reported_user_id).where(
         Report.reporter_id.is_not(None), Report.reported_user_id.is_not(None)
     )
     for reporter, reported in db.session.execute(reports):
-        if reporter != reported:
+        if reporter is not None and reported is not None and reporter != reported:
             pairs.add(ordered(reporter, reported))
     return pairs
 

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import delete, insert, or_, select, update
 
 import matching
-from community.extensions import db
+from community.extensions import db, rowcount
 from community.models import (
     Area,
     Interest,
@@ -118,19 +118,21 @@ def fail_stalled(rounds_: Iterable[MatchRound], now: datetime | None = None) -> 
             MatchRound.progress_at < cutoff,
             MatchRound.progress_at.is_(None) & (MatchRound.created_at < cutoff),
         )
-        changed = db.session.execute(
-            update(MatchRound)
-            .where(MatchRound.id == round_.id, MatchRound.status == "running", silent)
-            .values(
-                status="failed",
-                progress_message="The matching stopped without finishing",
-                error=(
-                    f"It reported no progress for {max(1, seconds // 60)} minutes: the process "
-                    "running it was probably restarted."
-                ),
+        changed = rowcount(
+            db.session.execute(
+                update(MatchRound)
+                .where(MatchRound.id == round_.id, MatchRound.status == "running", silent)
+                .values(
+                    status="failed",
+                    progress_message="The matching stopped without finishing",
+                    error=(
+                        f"It reported no progress for {max(1, seconds // 60)} minutes: the process "
+                        "running it was probably restarted."
+                    ),
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if changed:
             db.session.expire(round_)
             marked.append(round_.id)
@@ -150,6 +152,7 @@ def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
     avoid = avoid_pairs()
     report(20, f"Matching {len(people.members)} members")
     opportunities: list[Opportunity] = []
+    result: matching.GroupingResult | matching.PairingResult | matching.AssignmentResult
     if round_.kind == "groups":
         result = matching.group_members(
             people.members,

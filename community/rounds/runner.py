@@ -17,6 +17,7 @@ from community.models import MatchRound
 from community.models.users import utcnow
 from community.rounds.eligibility import count_eligible
 from community.rounds.proposal import compute_round
+from community.web.app_object import real_app
 
 log = logging.getLogger(__name__)
 BACKGROUND_THRESHOLD = 300
@@ -38,7 +39,7 @@ def launch(round_: MatchRound) -> bool:
     if eligible <= threshold:
         run_round(round_.id)
         return False
-    app = current_app._get_current_object()
+    app = real_app()
     if app.config.get("ROUND_RUNNER") == "celery":
         from community.mail.celery_app import celery_for
 

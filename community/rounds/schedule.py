@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
+if TYPE_CHECKING:
+    from community.models import Match
 
 KIND_LABELS = {
     "groups": "Small groups",
@@ -25,6 +29,13 @@ def new_nonce() -> str:
 
 
 # --- time ------------------------------------------------------------------------------
+
+
+def match_meeting_at(match: Match) -> datetime:
+    """When a match meets: every proposed match is given a time (the column allows none)."""
+    if match.meeting_at is None:
+        raise ValueError(f"match {match.id} has no meeting time")
+    return match.meeting_at
 
 
 def community_timezone() -> ZoneInfo:
