@@ -12,7 +12,7 @@ from sqlalchemy import Row, func, select, update
 
 from community.admin.audit import record, snapshot
 from community.catalogue.names import other_named
-from community.extensions import db
+from community.extensions import db, rowcount
 from community.models import Area, Opportunity, Profile, User, utcnow
 from community.organize.errors import ChangeRefused
 
@@ -114,9 +114,11 @@ def merge_areas(actor: User, source: Area, target: Area) -> int:
     if source.retired_at is not None:
         raise ChangeRefused(f"\u201c{source.name}\u201d is already retired.")
     before = snapshot(source, FIELDS)
-    moved = db.session.execute(
-        update(Profile).where(Profile.area_id == source.id).values(area_id=target.id)
-    ).rowcount
+    moved = rowcount(
+        db.session.execute(
+            update(Profile).where(Profile.area_id == source.id).values(area_id=target.id)
+        )
+    )
     db.session.execute(
         update(Opportunity).where(Opportunity.area_id == source.id).values(area_id=target.id)
     )

@@ -88,6 +88,8 @@ def placements() -> dict[int, tuple[int, int]]:
     ).all()
     result: dict[int, tuple[int, int]] = {}
     for opportunity_id, status, number in rows:
+        if opportunity_id is None:  # the join on opportunity_id leaves none out; for mypy
+            continue
         accepted, pending = result.get(opportunity_id, (0, 0))
         if status == "accepted":
             accepted += number

@@ -12,7 +12,7 @@ from sqlalchemy import delete, exists, func, insert, literal, select
 
 from community.admin.audit import record, snapshot
 from community.catalogue.names import other_named
-from community.extensions import db
+from community.extensions import db, rowcount
 from community.models import Interest, User, member_interests, opportunity_interests
 from community.organize.errors import ChangeRefused
 
@@ -102,9 +102,9 @@ def move_links(table, owner_column: str, source: Interest, target: Interest) -> 
             holding_target.c.interest_id == target.id,
         ),
     )
-    moved = db.session.execute(
-        insert(table).from_select([owner_column, "interest_id"], holders)
-    ).rowcount
+    moved = rowcount(
+        db.session.execute(insert(table).from_select([owner_column, "interest_id"], holders))
+    )
     db.session.execute(delete(table).where(table.c.interest_id == source.id))
     return moved
 

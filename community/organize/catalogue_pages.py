@@ -67,7 +67,8 @@ def merge_into(
 
     Without a valid choice, or when the service refuses, back to the source's edit page.
     """
-    edit_page = url_for(".edit", **{f"{noun}_id": source.id})
+    source_id: dict[str, Any] = {f"{noun}_id": source.id}
+    edit_page = url_for(".edit", **source_id)
     if not form.validate_on_submit():
         flash(f"Please choose the {noun} to merge into.", "error")
         return redirect(edit_page)

@@ -7,6 +7,7 @@ level, never member by member.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -84,7 +85,8 @@ def placed_members(round_ids: list[int]) -> dict[int, set[int]]:
         )
     ).all()
     for round_id, user_id in rows:
-        placed[round_id].add(user_id)
+        if user_id is not None:  # the query keeps only seats with a member; for mypy
+            placed[round_id].add(user_id)
     return placed
 
 
@@ -275,7 +277,7 @@ def unmatched_by_area() -> Figure:
         ).scalars()
     )
     categories = [a.name for a in areas]
-    values = [counts.get(a.id, 0) for a in areas]
+    values: list[float] = [counts.get(a.id, 0) for a in areas]
     if counts.get(None):
         categories.append("No area")
         values.append(counts[None])
@@ -310,7 +312,7 @@ def comfort_levels() -> Figure:
     )
 
 
-FIGURES = {
+FIGURES: dict[str, Callable[[], Figure]] = {
     "signups": signups_per_week,
     "placed": share_placed,
     "responses": response_rates,
@@ -406,6 +408,8 @@ def drained_twice() -> list[Drained]:
     ).all()
     latest: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
     for user_id, feeling, created in rows:
+        if user_id is None or feeling is None:  # the query leaves these out; for mypy
+            continue
         if len(latest[user_id]) < 2:
             latest[user_id].append((feeling, created))
     ids = [
