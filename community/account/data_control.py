@@ -80,6 +80,8 @@ def export_member_data(user: User) -> dict[str, Any]:
             "interests": [i.name for i in profile.interests] if profile else [],
             "consent_given": iso(profile.consent_at) if profile else None,
             "comfort": profile.comfort if profile else None,
+            "needs_step_free": profile.needs_step_free if profile else False,
+            "prefers_quiet": profile.prefers_quiet if profile else False,
             "available_slots": sorted(profile.availability_slots) if profile else [],
             "setting": profile.setting if profile else None,
             "format": profile.format if profile else None,
@@ -169,7 +171,7 @@ def gentle_start_export(user: User) -> dict[str, Any] | None:
 
 
 def withdraw_consent(user: User) -> None:
-    """Delete comfort and availability now; matching that needs them stops."""
+    """Delete comfort, access needs and availability now; matching that needs them stops."""
     if user.profile is not None:  # no profile: nothing was ever given to delete
         profiles.set_consent(user.profile, False)
 

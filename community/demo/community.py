@@ -1,4 +1,4 @@
-"""A demo community: varied members across six neighbourhoods, organizers and placements.
+"""A demo community: members across six neighbourhoods, organizers, venues and placements.
 
 Seeded from a fixed random state, so every developer sees the same community.
 """
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from community.auth.passwords import hash_password
 from community.catalogue.defaults import LANGUAGES
 from community.demo.history import between, pick, pick_some, pick_weighted, seed_history
+from community.demo.venues import demo_venues
 from community.extensions import db
 from community.members.choices import slot_number
 from community.models import Area, Interest, Opportunity, Profile, User, utcnow
@@ -198,6 +199,7 @@ def seed_demo(
                 interests=[by_name[t] for t in tags if t in by_name],
             )
         )
+    db.session.add_all(demo_venues(areas))
     logins.append(DemoLogin("member", "member1@demo.kindred.example", member_password))
     db.session.flush()
     seed_history(default_rng(random_state), organizer_of_demo())

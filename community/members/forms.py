@@ -34,7 +34,7 @@ from community.web.form_rules import (
 
 MAX_INTERESTS = 15
 CONSENT_TEXT = (
-    "I agree that Kindred stores my comfort level and weekly availability, "
+    "I agree that Kindred stores my comfort level, access needs and weekly availability, "
     "only to suggest matches that suit me. I can withdraw this at any time."
 )
 
@@ -97,6 +97,13 @@ class MeetingForm(ConsentMixin, FlaskForm):
         validators=[InputRequired("Please choose in person, online or either.")],
     )
     looking_for = ChoiceList("What are you looking for?", choices=options(LOOKING_FOR.items()))
+    # Access needs: kept, like comfort, only with consent; they steer which venue is chosen.
+    needs_step_free = BooleanField(
+        "I need step-free access", description="We'll only suggest places without steps."
+    )
+    prefers_quiet = BooleanField(
+        "I prefer quiet places", description="We'll choose calm venues for you where we can."
+    )
 
     def validate_comfort(self, field) -> None:
         if field.data is not None and field.data not in COMFORT_LEVELS:

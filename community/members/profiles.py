@@ -93,13 +93,15 @@ def save_interests(profile: Profile, interest_ids: Iterable[int]) -> None:
 
 
 def set_consent(profile: Profile, consent: bool) -> None:
-    """Without consent, comfort and availability are not kept at all."""
+    """Without consent, comfort, access needs and availability are not kept at all."""
     if consent and profile.consent_at is None:
         profile.consent_at = utcnow()
     elif not consent:
         profile.consent_at = None
         profile.comfort = None
         profile.availability_mask = None
+        profile.needs_step_free = False
+        profile.prefers_quiet = False
 
 
 def save_meeting(
@@ -110,10 +112,14 @@ def save_meeting(
     setting: str,
     format: str,
     looking_for: Iterable[str],
+    needs_step_free: bool = False,
+    prefers_quiet: bool = False,
 ) -> None:
     set_consent(profile, consent)
     if consent:
         profile.comfort = comfort
+        profile.needs_step_free = bool(needs_step_free)
+        profile.prefers_quiet = bool(prefers_quiet)
     wanted = set(looking_for)
     profile.setting = setting
     profile.format = format

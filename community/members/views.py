@@ -96,6 +96,8 @@ def build_form(step: str, profile):
             data={
                 "consent": profile.consent_at is not None,
                 "comfort": profile.comfort,
+                "needs_step_free": profile.needs_step_free,
+                "prefers_quiet": profile.prefers_quiet,
                 "setting": profile.setting if "meeting" in profile.completed_steps else None,
                 "format": profile.format if "meeting" in profile.completed_steps else None,
                 "looking_for": looking,
@@ -141,6 +143,8 @@ def save_step(step: str, form, profile) -> None:
             setting=form.setting.data,
             format=form.format.data,
             looking_for=form.looking_for.data,
+            needs_step_free=form.needs_step_free.data,
+            prefers_quiet=form.prefers_quiet.data,
         )
     elif step == "availability":
         profiles.save_availability(profile, consent=form.consent.data, slots=form.slots.data)

@@ -7,6 +7,7 @@ from community.models.rounds import Match, MatchMember, MatchRound
 from community.models.safety import AuditEntry, Block, Feedback, FeedbackPerson, Report
 from community.models.sessions import LoginSession
 from community.models.users import User, utcnow
+from community.models.venues import MeetingNote, Venue
 from community.models.vocabulary import Interest
 from community.models.wellbeing import GentleStart, LonelinessCheck
 
@@ -23,11 +24,13 @@ __all__ = [
     "Match",
     "MatchMember",
     "MatchRound",
+    "MeetingNote",
     "Opportunity",
     "OutboxMessage",
     "Profile",
     "Report",
     "User",
+    "Venue",
     "member_interests",
     "opportunity_interests",
     "utcnow",

@@ -63,6 +63,9 @@ class Profile(Model):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     max_km: Mapped[float | None] = mapped_column(Float)
     pace: Mapped[str | None] = mapped_column(String(10))
+    # Access needs, stored (like comfort) only while consent_at is set.
+    needs_step_free: Mapped[bool] = mapped_column(default=False)
+    prefers_quiet: Mapped[bool] = mapped_column(default=False)
     languages: Mapped[str] = mapped_column(String(200), default="")
     about_me: Mapped[str] = mapped_column(Text, default="")
     paused_until: Mapped[date | None] = mapped_column(Date)

@@ -25,6 +25,7 @@ from community.models.users import utcnow
 if TYPE_CHECKING:
     from community.models.places import Area, Opportunity
     from community.models.users import User
+    from community.models.venues import Venue
 
 KINDS = ("groups", "walks", "volunteering")
 # draft: being prepared or computed; ready: preview available; approved: matches are
@@ -94,6 +95,12 @@ class Match(Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
+    # Where an in-person meeting happens (or why no venue could take it); an online
+    # meeting's room instead. A change of place or time raises calendar_sequence.
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"), index=True)
+    venue_problem: Mapped[str] = mapped_column(Text, default="")
+    room_url: Mapped[str] = mapped_column(String(300), default="")
+    calendar_sequence: Mapped[int] = mapped_column(default=0)
     meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     # A group or pair that keeps meeting weekly at the same slot.
     recurring: Mapped[bool] = mapped_column(default=False)
@@ -102,6 +109,7 @@ class Match(Model):
     round: Mapped[MatchRound] = relationship(back_populates="matches")
     area: Mapped[Area | None] = relationship()
     opportunity: Mapped[Opportunity | None] = relationship()
+    venue: Mapped[Venue | None] = relationship()
     members: Mapped[list[MatchMember]] = relationship(
         back_populates="match", cascade="all, delete-orphan", order_by="MatchMember.id"
     )

@@ -87,6 +87,8 @@ class Report(Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
+    # A report about a note left on a meeting page, rather than about the person alone.
+    note_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_notes.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

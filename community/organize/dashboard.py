@@ -18,6 +18,7 @@ from community.organize import areas_views as organize_areas
 from community.organize import dashboard_figures
 from community.organize import interests_views as organize_interests
 from community.organize import opportunities_views as organize_opportunities
+from community.organize import venues_views as organize_venues
 from community.organize.access import organizer_blueprint
 from community.web.charts import render_svg
 from community.web.csv_export import csv_response
@@ -33,6 +34,7 @@ def blueprints() -> list[Blueprint]:
         organize_areas.bp,
         organize_interests.bp,
         organize_opportunities.bp,
+        organize_venues.bp,
         organize_members.bp,
         organize_reports.bp,
         admin.bp,
