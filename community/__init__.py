@@ -107,7 +107,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_round_blueprints(app: Flask) -> None:
     """Matching rounds for organizers; invitations, unsubscribe and connections for members."""
-    from community.invitations import connections_views, unsubscribe_views
+    from community.invitations import changes_views, connections_views, unsubscribe_views
     from community.invitations import views as invitations_views
     from community.rounds import views as rounds_views
 
@@ -115,6 +115,7 @@ def register_round_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations_views.bp)
     app.register_blueprint(unsubscribe_views.bp)
     app.register_blueprint(connections_views.bp)
+    app.register_blueprint(changes_views.bp)
 
 
 def register_organize_blueprints(app: Flask) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from community.admin.audit import record, snapshot
 from community.extensions import db
 from community.mail.outbox import queue_mail
-from community.models import Block, Report, User, utcnow
+from community.models import Block, MeetingNote, Report, User, utcnow
 from community.organize.errors import ChangeRefused
 
 OUTCOMES = {
@@ -58,6 +58,11 @@ def handled_reports(limit: int = 20) -> list[Report]:
     )
 
 
+def reported_note(report: Report) -> MeetingNote | None:
+    """The meeting note a report is about, if it is about one that still exists."""
+    return db.session.get(MeetingNote, report.note_id) if report.note_id else None
+
+
 def earlier_reports(report: Report) -> list[Report]:
     """Other reports about the same member, so a pattern is visible."""
     if report.reported_user_id is None:
@@ -96,6 +101,10 @@ def handle_report(actor: User, report: Report, outcome: str, note: str = "") -> 
     report.handled_at = utcnow()
     report.handling_note = (note or "").strip()
     blocked = keep_apart(report.reporter_id, report.reported_user_id)
+    meeting_note = reported_note(report)
+    if meeting_note is not None and outcome in ("warned", "suspended"):
+        # The organizer agreed the note was wrong: the others no longer see it.
+        meeting_note.hidden_at = meeting_note.hidden_at or utcnow()
     if reported is not None and outcome == "warned":
         queue_mail(
             reported,
@@ -112,7 +121,11 @@ def handle_report(actor: User, report: Report, outcome: str, note: str = "") -> 
         f"report.{outcome}",
         report,
         before,
-        {**snapshot(report, FIELDS), "pair_blocked": blocked},
+        {
+            **snapshot(report, FIELDS),
+            "pair_blocked": blocked,
+            "note_hidden": bool(meeting_note is not None and meeting_note.hidden_at),
+        },
     )
 
 

@@ -52,4 +52,5 @@ def show(report_id: int):
         report=report,
         form=form,
         earlier=moderation.earlier_reports(report),
+        note=moderation.reported_note(report),
     ), (422 if form.errors else 200)

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from community.extensions import db
+from community.invitations.calendar import for_attendee
 from community.invitations.links import LinkMaker
-from community.invitations.wording import match_facts, place_words
+from community.invitations.wording import match_facts, place_context, place_words
 from community.mail.outbox import queue_mail
 from community.models import (
     Match,
@@ -114,12 +115,17 @@ def queue_reminder(seat: MatchMember, variant: str, key: str, links: LinkMaker) 
         key,
         headers=headers,
         attachments=[
-            {"filename": "kindred-meeting.ics", "content_type": "text/calendar", "data": facts.ics}
+            {
+                "filename": "kindred-meeting.ics",
+                "content_type": "text/calendar",
+                "data": for_attendee(facts.ics, user.email),
+            }
         ],
         variant=variant,
         kind_label=KIND_LABELS[match.round.kind],
         when=when_words(match_meeting_at(match)),
         where=place_words(facts),
+        **place_context(facts),
         going=going,
         unsubscribe_link=unsubscribe,
         connections_link=links.connections,

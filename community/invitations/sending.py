@@ -11,11 +11,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from community.extensions import db
+from community.invitations.calendar import for_attendee
 from community.invitations.links import LinkMaker
 from community.invitations.wording import (
     MatchFacts,
     invitation_subject,
     match_facts,
+    place_context,
     place_words,
     shared_phrase,
     volunteer_phrase,
@@ -38,6 +40,7 @@ def invitation_mail(
     *,
     user_id: int,
     display_name: str,
+    email: str,
     seat_id: int,
     nonce: str,
     facts: MatchFacts,
@@ -56,7 +59,7 @@ def invitation_mail(
         "shared": shared,
         "when": when_words(facts.meeting_at),
         "where": place_words(facts),
-        "online": facts.format == "online",
+        **place_context(facts),
         "opportunity": facts.opportunity,
         "recurring": facts.round_kind == "walks",
         "accept_link": responses["accept_link"],
@@ -71,7 +74,7 @@ def invitation_mail(
             {
                 "filename": "kindred-meeting.ics",
                 "content_type": "text/calendar",
-                "data": facts.ics,
+                "data": for_attendee(facts.ics, email),
             }
         ],
     }
@@ -138,6 +141,7 @@ def queue_round_invitations(round_id: int) -> int:
         mail = invitation_mail(
             user_id=seat.user_id,
             display_name=seat.display_name,
+            email=seat.email,
             seat_id=seat.id,
             nonce=seat.token_nonce,
             facts=facts[seat.match_id],
@@ -216,6 +220,7 @@ def queue_one_invitation(seat: MatchMember) -> None:
     mail = invitation_mail(
         user_id=user.id,
         display_name=user.display_name,
+        email=user.email,
         seat_id=seat.id,
         nonce=seat.token_nonce,
         facts=facts,
