@@ -24,10 +24,7 @@ def test_member_reads_where_who_and_leaves_a_note(
     url = going_page(app, made)
     context = browser.new_context(viewport=viewport)
     page = context.new_page()
-    page.goto(live_server + "/login")
-    page.get_by_label("Email").fill(made["people"][0].email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, made["people"][0].email)
     page.goto(live_server + "/connections/")
     page.get_by_role("link", name="Meeting page").first.click()
     expect(page.get_by_role("heading", name="When and where")).to_be_visible()
@@ -41,3 +38,31 @@ def test_member_reads_where_who_and_leaves_a_note(
     assert page.url.startswith(live_server + url)
     shoot(page, f"{viewport_name}-meeting-page")
     context.close()
+
+    # Ben, also going, reads Ada's note and can report it.
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    log_in(page, live_server, made["people"][1].email)
+    page.goto(live_server + url)
+    expect(page.locator(".note-list")).to_contain_text("Ada: I'll wear a green scarf")
+    page.locator(".note summary").first.click()
+    expect(page.get_by_label("What's wrong with this note?")).to_be_visible()
+    shoot(page, f"{viewport_name}-meeting-page-others-note")
+    context.close()
+
+    # The organizer sees the change and cancel forms on the round's page.
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    log_in(page, live_server, made["organizer"].email)
+    page.goto(live_server + f"/organize/rounds/{made['round_id']}")
+    page.get_by_text("Change place or time, or cancel").click()
+    expect(page.get_by_role("button", name="Save and tell members")).to_be_visible()
+    shoot(page, f"{viewport_name}-round-change-meeting")
+    context.close()
+
+
+def log_in(page, live_server: str, email: str) -> None:
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()

@@ -199,6 +199,24 @@ def test_day_before_reminder_repeats_the_place_and_how_to_find_it(app, members, 
     assert event["sequence"] == 0 and other.vevent.geo.value == "51.5072;-0.1276"
 
 
+def test_a_reminder_after_a_change_says_where_the_meeting_is_now(app, members, mail_sink):
+    made = make_meeting(app, members)
+    answer(app, made["people"][0].id, "accepted")
+    day_before = made["meeting_at"] - timedelta(hours=20)
+    with app.test_request_context():
+        assert send_reminders(now=day_before)["day_before"] == 1
+        match = db.session.get(Match, made["match_id"])
+        venue = db.session.get(Venue, made["other_venue_id"])
+        change_meeting(match, venue=venue, actor=db.session.get(User, made["organizer"].id))
+        db.session.commit()
+        assert send_reminders(now=day_before + timedelta(hours=1))["day_before"] == 1
+        assert send_reminders(now=day_before + timedelta(hours=2))["day_before"] == 0
+        db.session.commit()
+        send_pending_mail()
+    reminders = [m for m in mail_sink.to(made["people"][0].email) if "tomorrow" in m.subject]
+    assert [("Mill Lane Cafe" in m.text) for m in reminders] == [False, True]
+
+
 def test_a_change_updates_the_same_event_with_a_higher_sequence(app, members, mail_sink):
     made = make_meeting(app, members)
     ada, ben, cara, dev = made["people"]

@@ -55,7 +55,11 @@ def send_reminders(
     counts = {"day_before": 0, "no_answer": 0}
     links = LinkMaker()
     for seat in list(day_before):
-        if queue_reminder(seat, "day_before", f"reminder:{seat.match_id}:{seat.user_id}", links):
+        key = f"reminder:{seat.match_id}:{seat.user_id}"
+        if seat.match.calendar_sequence:
+            # The place or time changed since: the reminder says where it is now.
+            key += f":s{seat.match.calendar_sequence}"
+        if queue_reminder(seat, "day_before", key, links):
             counts["day_before"] += 1
         if progress:
             progress(1)
