@@ -143,9 +143,15 @@ def match_facts(
 ) -> dict[int, MatchFacts]:
     areas = {a.id: a.name for a in db.session.execute(select(Area)).scalars()}
     venue_ids = {m.venue_id for m in matches if m.venue_id}
-    venues = {
-        v.id: v for v in db.session.execute(select(Venue).where(Venue.id.in_(venue_ids))).scalars()
-    }
+    # One query for every venue of the batch, none when no meeting has one.
+    venues = (
+        {
+            v.id: v
+            for v in db.session.execute(select(Venue).where(Venue.id.in_(venue_ids))).scalars()
+        }
+        if venue_ids
+        else {}
+    )
     opportunity_ids = {m.opportunity_id for m in matches if m.opportunity_id}
     opportunities = {
         o.id: o
