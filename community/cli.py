@@ -136,6 +136,10 @@ def demo(host: str, port: int, mail_port: int) -> None:
     app.config["DEV_MAIL_DIR"] = folder
     app.config["MAIL_PORT"] = mail_port
     app.config["PUBLIC_URL"] = f"http://{host}:{port}"
+    # Online meetings in the demo get room links on this machine, never a real service.
+    app.config["VIDEO_ROOM_URL"] = (
+        app.config.get("VIDEO_ROOM_URL") or f"http://{host}:{port}/dev/room"
+    )
     app.extensions["mail"].port = mail_port  # Flask-Mail read MAIL_PORT at start-up
     MailSink(port=mail_port, folder=folder).start()
     # Requests deliver inline; this thread also drains what they left (retries, CLI work).

@@ -66,6 +66,10 @@ class Defaults:
 
     # Absolute links in emails are built from this base URL.
     PUBLIC_URL = "http://127.0.0.1:5000"
+    # Online meetings get a room under this address (KINDRED_VIDEO_ROOM_URL, e.g. a
+    # Jitsi server "https://meet.example.org"): base + "/kindred-" + 128 random bits.
+    # Empty: rounds with online meetings can't be approved until it is set.
+    VIDEO_ROOM_URL = ""
 
     VERIFY_TOKEN_MAX_AGE = 60 * 60 * 24 * 3
     RESET_TOKEN_MAX_AGE = 60 * 60

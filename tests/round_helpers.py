@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from community.extensions import db
-from community.models import Area, Interest, MatchRound, Opportunity, User
+from community.models import Area, Interest, MatchRound, Opportunity, User, Venue
 from community.rounds.approval import approve_round
 from community.rounds.proposal import compute_round, start_round
 
@@ -19,9 +19,43 @@ def future_monday() -> date:
     return today - timedelta(days=today.weekday()) + timedelta(days=14)
 
 
+EVERY_SLOT = 2**21 - 1
+
+
 def community(members, count: int = 8, **fields) -> list[User]:
-    """``count`` alike, complete members in the first area, free on Monday (slots 0-2)."""
+    """``count`` alike, complete members in the first area, free on Monday (slots 0-2).
+
+    Every area gets a roomy venue at its centre (see :func:`roomy_venues`), so each
+    in-person meeting has somewhere to happen and the round can be approved.
+    """
+    roomy_venues(members.app)
     return [members.create(complete=True, **fields) for _ in range(count)]
+
+
+def roomy_venues(app) -> None:
+    """One venue per area centre that takes any meeting: always open, step-free, quiet,
+    a walk start, seating 50 meetings at once. Added once; tests about placement
+    itself build their own venues instead."""
+    with app.app_context():
+        if db.session.execute(select(Venue.id).limit(1)).first():
+            return
+        for area in db.session.execute(select(Area).order_by(Area.id)).scalars():
+            db.session.add(
+                Venue(
+                    name=f"{area.name} Community Centre",
+                    address=f"1 High Street, {area.name}",
+                    latitude=area.latitude,
+                    longitude=area.longitude,
+                    area=area,
+                    kind="community_centre",
+                    slot_mask=EVERY_SLOT,
+                    capacity=50,
+                    step_free=True,
+                    quietness="quiet",
+                    walk_start=True,
+                )
+            )
+        db.session.commit()
 
 
 def organizer(members) -> User:

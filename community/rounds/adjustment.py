@@ -19,6 +19,7 @@ from community.models import (
 from community.rounds.eligibility import members_for
 from community.rounds.errors import BadAdjustment, RoundNotReady
 from community.rounds.pair_rules import avoid_pairs, ordered
+from community.rounds.places import replace_after_change
 from matching import join_words
 
 # --- adjusting a proposal ---------------------------------------------------------------
@@ -59,7 +60,9 @@ def move_member(round_: MatchRound, match_member_id: int, target: Match) -> list
     leftover = dissolve_if_too_small(round_, source)
     if leftover:
         warnings.append(leftover)
-    rescore(round_, [target] + ([source] if source in round_.matches else []))
+    changed = [target] + ([source] if source in round_.matches else [])
+    rescore(round_, changed)
+    warnings += replace_after_change(round_, changed)
     return warnings
 
 
@@ -78,6 +81,7 @@ def remove_member(round_: MatchRound, match_member_id: int) -> str | None:
     note = dissolve_if_too_small(round_, source)
     if source in round_.matches:
         rescore(round_, [source])
+        replace_after_change(round_, [source])
     else:
         rescore(round_, [])
     return note

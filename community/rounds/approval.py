@@ -14,6 +14,7 @@ from community.models import (
     utcnow,
 )
 from community.rounds.errors import AlreadyApproved, RoundNotReady
+from community.rounds.places import require_places
 
 # --- approving -------------------------------------------------------------------------
 
@@ -21,11 +22,20 @@ from community.rounds.errors import AlreadyApproved, RoundNotReady
 def approve_round(round_: MatchRound, approver: User) -> int:
     """Make the proposal real and queue one invitation per member per match.
 
-    Approval is a conditional update (status ready -> approved), so of two
-    organizers clicking at once exactly one wins; the loser gets AlreadyApproved
-    and nothing else is written. Returns how many invitations were queued.
+    Approval is refused (RoundNotReady, with the reason) while an in-person
+    meeting has no venue or an online one no room. It is a conditional update
+    (status ready -> approved), so of two organizers clicking at once exactly one
+    wins; the loser gets AlreadyApproved and nothing else is written. Returns how
+    many invitations were queued.
     """
 
+    if round_.status == "ready":
+        # Nothing is sent with an empty place: every meeting needs a venue or a room.
+        try:
+            require_places(round_)
+        except RoundNotReady:
+            db.session.rollback()
+            raise
     now = utcnow()
     won = db.session.execute(
         update(MatchRound)

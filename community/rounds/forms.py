@@ -78,5 +78,18 @@ class RemoveForm(FlaskForm):
     seat = IntegerField(validators=[InputRequired(), number_between(1, 2**62, "Unknown member.")])
 
 
+class VenueForm(FlaskForm):
+    """An organizer's choice of venue for one in-person meeting."""
+
+    match = IntegerField(validators=[InputRequired(), number_between(1, 2**62, "Unknown meeting.")])
+    venue = IntegerField(
+        "Venue",
+        validators=[
+            InputRequired("Please choose a venue from the list."),
+            number_between(1, 2**62, "Please choose a venue from the list."),
+        ],
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button and its CSRF token (approve, remind)."""

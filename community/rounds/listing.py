@@ -18,8 +18,10 @@ from community.models import (
     MatchRound,
     Opportunity,
     User,
+    Venue,
 )
 from community.rounds.eligibility import interests_by_user
+from community.rounds.places import VenueChoice, needs_room, needs_venue, venue_choices
 
 # --- reading a round for its pages ------------------------------------------------------
 
@@ -41,6 +43,12 @@ class MatchView:
     slot_label: str
     place: str
     counts: dict[str, int] = field(default_factory=dict)
+    # Where it happens: a venue in person, a room online, or why it has neither yet.
+    venue: Venue | None = None
+    room_url: str = ""
+    place_problem: str = ""
+    # Venues the organizer may choose by hand (a ready round's in-person matches).
+    choices: list[VenueChoice] = field(default_factory=list)
 
 
 PAGE_SIZE = 60
@@ -49,6 +57,13 @@ PAGE_SIZE = 60
 def count_matches(round_: MatchRound) -> int:
     return db.session.execute(
         select(func.count(Match.id)).where(Match.round_id == round_.id)
+    ).scalar_one()
+
+
+def number_of(round_: MatchRound, match_id: int) -> int:
+    """The match's number on the preview (1..n in id order)."""
+    return db.session.execute(
+        select(func.count(Match.id)).where(Match.round_id == round_.id, Match.id <= match_id)
     ).scalar_one()
 
 
@@ -98,6 +113,17 @@ def round_matches(round_: MatchRound, page: int = 1, per_page: int = PAGE_SIZE) 
     by_match: dict[int, list[SeatView]] = defaultdict(list)
     for seat_id, match_id, user_id, status, name in seats:
         by_match[match_id].append(SeatView(seat_id, user_id, name or "A former member", status))
+    venues = {
+        v.id: v
+        for v in db.session.execute(
+            select(Venue).where(Venue.id.in_({m.venue_id for m in matches if m.venue_id}))
+        ).scalars()
+    }
+    choices = venue_choices(
+        round_,
+        matches,
+        {m: [s.user_id for s in people if s.user_id is not None] for m, people in by_match.items()},
+    )
     views = []
     for number, match in enumerate(matches, start=offset + 1):
         people = by_match.get(match.id, [])
@@ -125,6 +151,15 @@ def round_matches(round_: MatchRound, page: int = 1, per_page: int = PAGE_SIZE) 
                 slot_label=matching.slot_label(match.slot),
                 place=place,
                 counts=dict(Counter(s.status for s in people)),
+                venue=venues.get(match.venue_id) if match.venue_id else None,
+                room_url=match.room_url if needs_room(match) else "",
+                place_problem=(
+                    match.venue_problem
+                    if (needs_venue(match) and not match.venue_id)
+                    or (needs_room(match) and not match.room_url)
+                    else ""
+                ),
+                choices=choices.get(match.id, []),
             )
         )
     return views

@@ -30,7 +30,9 @@ from community.rounds.eligibility import (
     to_opportunity,
 )
 from community.rounds.errors import RoundError, RoundNotReady
+from community.rounds.learning import LEARNING_KINDS, learn
 from community.rounds.pair_rules import avoid_pairs, prefer_pairs
+from community.rounds.places import place_proposal
 from community.rounds.schedule import community_timezone, meeting_time, monday_of, new_nonce
 
 Progress = Callable[[int, str], None]
@@ -152,6 +154,8 @@ def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
     avoid = avoid_pairs()
     report(20, f"Matching {len(people.members)} members")
     opportunities: list[Opportunity] = []
+    learned = learn(people.members) if round_.kind in LEARNING_KINDS else None
+    vectorizer = learned.vectorizer if learned else None
     result: matching.GroupingResult | matching.PairingResult | matching.AssignmentResult
     if round_.kind == "groups":
         result = matching.group_members(
@@ -162,6 +166,7 @@ def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
             prefer=prefer_pairs(),
             random_state=round_.random_state,
             interest_names=names,
+            vectorizer=vectorizer,
         )
     elif round_.kind == "walks":
         result = matching.pair_walkers(
@@ -170,6 +175,7 @@ def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
             prefer=prefer_pairs(),
             random_state=round_.random_state,
             interest_names=names,
+            vectorizer=vectorizer,
         )
     else:
         opportunities = open_opportunities(round_.area_ids or [])
@@ -182,6 +188,8 @@ def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
         )
     report(80, "Saving the proposal")
     store_proposal(round_, result, people, {o.id: o for o in opportunities})
+    if learned:
+        round_.quality = {**round_.quality, "model": learned.record}
     report(100, "Ready to preview")
 
 
@@ -228,6 +236,11 @@ def store_proposal(
             }
         )
         member_lists.append(member_ids)
+    places = place_proposal(round_, [m for m, _ in groups], people.members)
+    for row, place in zip(rows, places, strict=True):
+        row.update(
+            venue_id=place.venue_id, venue_problem=place.venue_problem, room_url=place.room_url
+        )
     if rows:
         match_ids = db.session.execute(
             insert(Match).returning(Match.id, sort_by_parameter_order=True), rows

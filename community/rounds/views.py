@@ -30,6 +30,7 @@ from community.rounds.forms import (
     NewRoundForm,
     RemoveForm,
     RoundSettingsForm,
+    VenueForm,
 )
 from community.rounds.listing import (
     areas_label,
@@ -39,6 +40,7 @@ from community.rounds.listing import (
     round_matches,
     unplaced_people,
 )
+from community.rounds.places import choose_venue, place_summary
 from community.rounds.proposal import change_settings, fail_stalled, start_round
 from community.rounds.schedule import KIND_LABELS, local_time, next_monday
 from community.web.form_rules import options
@@ -154,6 +156,8 @@ def render_round(round_: MatchRound, settings: RoundSettingsForm | None = None, 
         move_form=MoveForm(),
         remove_form=RemoveForm(),
         confirm_form=ConfirmForm(),
+        venue_form=VenueForm(),
+        places=place_summary(round_) if shown else None,
         areas_label=areas_label(round_),
         approved_at=local_time(round_.approved_at) if round_.approved_at else None,
     ), status
@@ -239,6 +243,30 @@ def remove(round_id: int):
     if note:
         flash(note, "info")
     return redirect(url_for("rounds.show", round_id=round_id))
+
+
+@bp.post("/<int:round_id>/venue")
+def choose_place(round_id: int):
+    """The organizer gives one in-person meeting a venue by hand."""
+    round_ = get_round(round_id)
+    form = VenueForm()
+    if not form.validate_on_submit():
+        flash("Please choose a venue from the list for that meeting.", "error")
+        return redirect(url_for("rounds.show", round_id=round_id))
+    try:
+        match, venue, warnings = choose_venue(round_, form.match.data, form.venue.data)
+    except RoundError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("rounds.show", round_id=round_id))
+    number = listing.number_of(round_, form.match.data)
+    kind_word = {"pair": "Pair", "trio": "Trio"}.get(match.kind, "Group")
+    db.session.commit()
+    flash(f"{kind_word} {number} now meets at {venue.name}.", "success")
+    for warning in warnings:
+        flash(f"Heads up: {warning}", "info")
+    page = (number - 1) // listing.PAGE_SIZE + 1
+    return redirect(url_for("rounds.show", round_id=round_id, page=page, _anchor=f"match-{number}"))
 
 
 @bp.post("/<int:round_id>/approve")
