@@ -59,9 +59,7 @@ def community(make_app, members):
     other = members.create(complete=True)
     with app.app_context():
         opportunity = Opportunity(title="Garden", host="Growers", capacity=4, min_comfort=1)
-        venue = Venue(
-            name="Corner Cafe", address="1 High Street", latitude=51.45, longitude=-2.59
-        )
+        venue = Venue(name="Corner Cafe", address="1 High Street", latitude=51.45, longitude=-2.59)
         round_ = MatchRound(kind="groups", status="approved", week_start=date(2030, 3, 4))
         match = Match(round=round_, kind="groups", slot=1, format="in_person")
         db.session.add_all([opportunity, venue, round_, match])
