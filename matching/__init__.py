@@ -21,6 +21,7 @@ degrees, the same Earth radius the rules use).
 
 from . import synthetic
 from .feasibility import distance_km
+from .feedback_model import FeedbackVectorizer, LearnedEffect, Meeting, MeetingFeedback
 from .groups import group_members
 from .members import Member, Opportunity, slot_label
 from .reasons import join_words, slot_phrase, slots_phrase
@@ -39,9 +40,13 @@ from .walks import pair_walkers
 
 __all__ = [
     "AssignmentResult",
+    "FeedbackVectorizer",
     "GroupingResult",
+    "LearnedEffect",
     "Match",
     "MatchingResult",
+    "Meeting",
+    "MeetingFeedback",
     "Member",
     "Opportunity",
     "PairingResult",

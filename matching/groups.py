@@ -53,6 +53,7 @@ def group_members(
     random_state=0,
     interest_names: Mapping[int, str] | None = None,
     block_size: int = 400,
+    vectorizer=None,
 ) -> GroupingResult:
     """Split members into groups of ``min_size`` to ``max_size`` maximising mean similarity.
 
@@ -62,6 +63,9 @@ def group_members(
     most four (unless ``min_size`` is larger), and "one_on_one" members are
     paired instead (kind "pair", or "trio" where one would be left alone).
     ``prefer`` pairs get a similarity bonus of 0.1 but never bend a rule.
+    ``vectorizer`` is a fitted transformer whose rows have unit norm (e.g. a
+    :class:`matching.FeedbackVectorizer`); None fits a ProfileVectorizer on
+    ``members``.
 
     Pools of more than three times ``block_size`` members are cut into blocks
     of at most ``block_size`` (by map, then small k-means clusters of alike
@@ -95,7 +99,8 @@ def group_members(
     n = len(members)
     if n == 0:
         return GroupingResult(matches=(), unplaced=(), quality=quality(0.0, 0.0))
-    vectorizer = ProfileVectorizer().fit(members)
+    if vectorizer is None:
+        vectorizer = ProfileVectorizer().fit(members)
     X = vectorizer.transform(members)
     rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
     avoid_keys = pair_keys(avoid, arr.index)

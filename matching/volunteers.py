@@ -38,6 +38,7 @@ def assign_volunteers(
     avoid: Pairs = (),
     random_state=0,
     interest_names: Mapping[int, str] | None = None,
+    vectorizer=None,
 ) -> AssignmentResult:
     """Place volunteers so that as many as possible are placed, then total fit is maximal.
 
@@ -50,7 +51,10 @@ def assign_volunteers(
     opportunities; the assignment on those edges is solved by an auction to
     within ``n * AUCTION_EPS`` of the optimum (see :func:`solve_transport`),
     then any place still free goes to whoever still fits it. ``random_state`` is accepted for
-    a uniform API; the result does not depend on it.
+    a uniform API; the result does not depend on it. ``vectorizer`` is a
+    fitted vectorizer whose ``interest_ids_`` and ``idf_`` weigh interests
+    (e.g. a :class:`matching.FeedbackVectorizer`); None fits a
+    ProfileVectorizer on ``members``.
     """
     members = list(members)
     opportunities = list(opportunities)
@@ -66,7 +70,8 @@ def assign_volunteers(
             unplaced=tuple(Unplaced(m.id, "no opportunities were offered") for m in members),
             quality=quality(0.0, 0.0),
         )
-    vectorizer = ProfileVectorizer().fit(members)
+    if vectorizer is None:
+        vectorizer = ProfileVectorizer().fit(members)
     rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
     everything = candidate_fits(members, opportunities, vectorizer, arr)
     all_rows, all_cols, all_fit = everything

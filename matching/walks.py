@@ -28,6 +28,7 @@ def pair_walkers(
     prefer: Pairs = (),
     random_state=0,
     interest_names: Mapping[int, str] | None = None,
+    vectorizer=None,
 ) -> PairingResult:
     """Pair members for regular walks, maximising total similarity.
 
@@ -37,14 +38,17 @@ def pair_walkers(
     a language if both stated one, and are not an ``avoid`` pair. ``prefer``
     pairs get a 0.1 similarity bonus. Pairs are found by mutual-best greedy
     matching and improved by 2-exchanges; a member left over joins a pair as
-    a trio when that pair can take them.
+    a trio when that pair can take them. ``vectorizer`` is a fitted
+    transformer with unit-norm rows (e.g. a :class:`matching.FeedbackVectorizer`);
+    None fits a ProfileVectorizer on ``members``.
     """
     members = list(members)
     rng = check_random_state(random_state)
     arr = member_arrays(members)
     if not members:
         return PairingResult(matches=(), unplaced=(), quality=quality(0.0, 0.0))
-    vectorizer = ProfileVectorizer().fit(members)
+    if vectorizer is None:
+        vectorizer = ProfileVectorizer().fit(members)
     X = vectorizer.transform(members)
     rarity = dict(zip(vectorizer.interest_ids_.tolist(), vectorizer.idf_.tolist(), strict=False))
     avoid_keys = pair_keys(avoid, arr.index)
