@@ -44,6 +44,16 @@ class EmailInUse(Exception):
     """Another account already uses that address."""
 
 
+# Said in every export: what the feedback answers are for, and how to take them back.
+FEEDBACK_USE = (
+    "Your feedback after meetings (whether you met, how it felt, who you would meet again) "
+    "is used, within this community only, to learn what makes meetings feel good, so that "
+    "later matches get better. Organizers see only totals over many answers, never yours. "
+    "If you withdraw consent or delete your account, your feedback is removed from the "
+    "next training."
+)
+
+
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -123,6 +133,7 @@ def export_member_data(user: User) -> dict[str, Any]:
             }
             for item in feedback
         ],
+        "how_your_feedback_is_used": FEEDBACK_USE,
         "blocked_members": db.session.execute(
             select(db.func.count()).where(Block.blocker_id == user.id)
         ).scalar_one(),

@@ -20,10 +20,14 @@ from community.organize import interests_views as organize_interests
 from community.organize import opportunities_views as organize_opportunities
 from community.organize import venues_views as organize_venues
 from community.organize.access import organizer_blueprint
+from community.rounds.learning import latest_model_round
+from community.rounds.learning_pages import learned_summary
 from community.web.charts import render_svg
 from community.web.csv_export import csv_response
 
 bp = organizer_blueprint("organize", __name__, "/organize")
+# The round preview shows the same learned section (templates/rounds/_learned.html).
+bp.add_app_template_global(learned_summary, "learned_summary")
 
 FIGURE_ORDER = ("signups", "placed", "responses", "feelings", "unmatched", "comfort")
 
@@ -49,12 +53,15 @@ def index():
 @bp.get("/dashboard")
 def dashboard():
     figures = [dashboard_figures.FIGURES[slug]() for slug in FIGURE_ORDER]
+    scored = latest_model_round()
     return render_template(
         "organize/dashboard.html",
         figures=[(figure, render_svg(figure)) for figure in figures],
         headline=dashboard_figures.headline(),
         care_count=len(dashboard_figures.long_unplaced()) + len(dashboard_figures.drained_twice()),
         loneliness=loneliness.community_average(),
+        learned_round=scored,
+        learned=learned_summary(scored.quality, "learned") if scored else None,
     )
 
 
