@@ -35,6 +35,7 @@ from .results import (
     Unplaced,
 )
 from .vectorize import ProfileVectorizer
+from .venues import MeetingRequest, Venue, VenuePlacement, meeting_requests, place_meetings
 from .volunteers import assign_volunteers
 from .walks import pair_walkers
 
@@ -47,17 +48,22 @@ __all__ = [
     "MatchingResult",
     "Meeting",
     "MeetingFeedback",
+    "MeetingRequest",
     "Member",
     "Opportunity",
     "PairingResult",
     "ProfileVectorizer",
     "Quality",
     "Unplaced",
+    "Venue",
+    "VenuePlacement",
     "assign_volunteers",
     "distance_km",
     "group_members",
     "join_words",
+    "meeting_requests",
     "pair_walkers",
+    "place_meetings",
     "slot_label",
     "slot_phrase",
     "slots_phrase",
