@@ -579,7 +579,6 @@ def _collect_answers(
                 )
         by_id[meeting.id] = meeting
     per_meeting: dict[Hashable, list[MeetingFeedback]] = defaultdict(list)
-    seen: set[tuple[Hashable, Hashable]] = set()
     for item in feedback:
         if not isinstance(item, MeetingFeedback):
             raise ValueError(f"expected MeetingFeedback instances, got {type(item).__name__}")
@@ -587,17 +586,6 @@ def _collect_answers(
             raise ValueError(
                 f"feedback names meeting {item.meeting_id!r}, which is not in meetings"
             )
-        if item.member_id not in by_id[item.meeting_id].member_ids:
-            raise ValueError(
-                f"feedback from {item.member_id!r} on meeting {item.meeting_id!r}: "
-                "they were not in that meeting"
-            )
-        key = (item.meeting_id, item.member_id)
-        if key in seen:
-            raise ValueError(
-                f"{item.member_id!r} gave feedback on meeting {item.meeting_id!r} twice"
-            )
-        seen.add(key)
         per_meeting[item.meeting_id].append(item)
 
     code = {mid: c for c, mid in enumerate(by_id)}
@@ -611,6 +599,9 @@ def _collect_answers(
         gone = {item.member_id for item in items if item.met is False}
         present = [index[m] for m in meeting.member_ids if m not in gone]
         size, online, c = len(present), meeting.format == "online", code[mid]
+        answerers = {item.member_id for item in items}
+        if len(answerers) < len(items) or not answerers <= invited:
+            _refuse_answerers(mid, items, invited)
         for item in items:
             pairs = item.again_items
             for other, _ in pairs:
@@ -627,18 +618,31 @@ def _collect_answers(
                 feel_mates += [i for i in present if i != me]
             answered = [(o, v) for o, v in pairs if o not in gone] if gone else pairs
             if answered:
-                yes = sum(v for _, v in answered) / len(answered)
+                yes = [v for _, v in answered].count(True) / len(answered)
                 again_rows.append((c, me, yes, size, online, len(answered)))
                 again_mates += [index[o] for o, _ in answered]
     return _AnswerSet.build(feel_rows, feel_mates), _AnswerSet.build(again_rows, again_mates)
+
+
+def _refuse_answerers(mid: Hashable, items: list[MeetingFeedback], invited: set[Hashable]) -> None:
+    """Raise for the first answer from someone not in the meeting, or a second answer."""
+    seen: set[Hashable] = set()
+    for item in items:
+        if item.member_id not in invited:
+            raise ValueError(
+                f"feedback from {item.member_id!r} on meeting {mid!r}: "
+                "they were not in that meeting"
+            )
+        if item.member_id in seen:
+            raise ValueError(f"{item.member_id!r} gave feedback on meeting {mid!r} twice")
+        seen.add(item.member_id)
 
 
 @dataclass
 class _Design:
     """Every answer as one row: block features, label, row weight, kind, size, format.
 
-    Feeling rows come first; ``pair_F`` holds the block features of each
-    (answerer, group-mate) pair behind the feeling rows, for the summaries.
+    The first ``n_feel`` rows are the feeling answers.
     """
 
     F: np.ndarray
@@ -647,7 +651,7 @@ class _Design:
     kind: np.ndarray
     size_level: np.ndarray
     online: np.ndarray
-    pair_F: np.ndarray
+    n_feel: int
 
 
 def _design(
@@ -658,24 +662,28 @@ def _design(
     again: _AnswerSet,
     again_weight: float,
 ) -> _Design:
-    # Block features of a pair: the elementwise product of their sparse rows, summed per block.
+    # A pair's block features are the elementwise product of their rows summed per block,
+    # so a row's mean over its mates is (own row * sum of the mates' rows) per block / count.
     Xs = csr_matrix(X)
     B = csr_matrix(
         (np.ones(len(column_block)), (np.arange(len(column_block)), column_block)),
         shape=(len(column_block), n_blocks),
     )
 
-    def pair_features(answers: _AnswerSet) -> tuple[np.ndarray, np.ndarray]:
-        """Features of every (answerer, mate) pair, and their mean per row."""
+    def mean_features(answers: _AnswerSet) -> np.ndarray:
+        """Each row's block features averaged over its mates."""
         if not len(answers.y):
-            return np.zeros((0, n_blocks)), np.zeros((0, n_blocks))
+            return np.zeros((0, n_blocks))
         counts = np.diff(answers.ptr)
-        a = np.repeat(answers.member, counts)
-        pairs = np.asarray((Xs[a].multiply(Xs[answers.mates]) @ B).todense())
-        return pairs, np.add.reduceat(pairs, answers.ptr[:-1], axis=0) / counts[:, None]
+        mates = csr_matrix(
+            (np.ones(len(answers.mates)), answers.mates, answers.ptr),
+            shape=(len(answers.y), X.shape[0]),
+        )
+        summed = mates @ Xs
+        return np.asarray((Xs[answers.member].multiply(summed) @ B).todense()) / counts[:, None]
 
-    pair_F, feel_F = pair_features(feel)
-    _, again_F = pair_features(again)
+    feel_F = mean_features(feel)
+    again_F = mean_features(again)
     n_feel, n_again = len(feel.y), len(again.y)
     return _Design(
         F=np.vstack([feel_F, again_F]),
@@ -684,7 +692,7 @@ def _design(
         kind=np.concatenate([np.zeros(n_feel, np.int64), np.ones(n_again, np.int64)]),
         size_level=np.concatenate([feel.size, again.size]).clip(2, LARGEST_SIZE) - 2,
         online=np.concatenate([feel.online, again.online]),
-        pair_F=pair_F,
+        n_feel=n_feel,
     )
 
 
@@ -724,15 +732,13 @@ def _effects(
             )
         )
 
-    def anyone(pair_flags: np.ndarray) -> np.ndarray:
-        return np.maximum.reduceat(pair_flags.astype(np.int8), starts).astype(bool)
-
     def everyone(pair_flags: np.ndarray) -> np.ndarray:
         return np.minimum.reduceat(pair_flags.astype(np.int8), starts).astype(bool)
 
     named = [t for t in topic_names if t != ALL_INTERESTS]
     for t, name in enumerate(topic_names):
-        has = anyone(rows.pair_F[:, t] > 0)
+        # Every feature is non-negative, so a positive mean means some mate shares it.
+        has = rows.F[: rows.n_feel, t] > 0
         who = (
             f"Members who had a {name} interest in common with someone there"
             if named
