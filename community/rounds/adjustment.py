@@ -19,7 +19,7 @@ from community.models import (
 from community.rounds.eligibility import members_for
 from community.rounds.errors import BadAdjustment, RoundNotReady
 from community.rounds.pair_rules import avoid_pairs, ordered
-from community.rounds.places import replace_after_change
+from community.rounds.venue_picks import replace_after_change
 from matching import join_words
 
 # --- adjusting a proposal ---------------------------------------------------------------

@@ -21,7 +21,8 @@ from community.models import (
     Venue,
 )
 from community.rounds.eligibility import interests_by_user
-from community.rounds.places import VenueChoice, needs_room, needs_venue, venue_choices
+from community.rounds.meeting_place import needs_room, needs_venue
+from community.rounds.venue_picks import VenueChoice, venue_choices
 
 # --- reading a round for its pages ------------------------------------------------------
 

@@ -40,9 +40,10 @@ from community.rounds.listing import (
     round_matches,
     unplaced_people,
 )
-from community.rounds.places import choose_venue, place_summary
+from community.rounds.places import place_summary
 from community.rounds.proposal import change_settings, fail_stalled, start_round
 from community.rounds.schedule import KIND_LABELS, local_time, next_monday
+from community.rounds.venue_picks import choose_venue
 from community.web.form_rules import options
 
 bp = Blueprint("rounds", __name__, url_prefix="/organize/rounds")
