@@ -19,130 +19,51 @@ with every meeting.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, cast
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .feedback_answers import (
+    ALL_INTERESTS,
+    LARGEST_SIZE,
+    MIN_SUPPORT,
+    OTHER_TOPIC,
+    _check_members,
+    _collect_answers,
+    _Design,
+    _design,
+    _effects,
+    _is_number,
+    _Solution,
+)
+from .feedback_data import FEELINGS, MEETING_FORMATS, LearnedEffect, Meeting, MeetingFeedback
 from .members import Member
 from .threads import one_blas_thread
 from .vectorize import ProfileVectorizer
 
+__all__ = [
+    "FEELINGS",
+    "MEETING_FORMATS",
+    "MIN_SUPPORT",
+    "MODEL_VERSION",
+    "FeedbackVectorizer",
+    "LearnedEffect",
+    "Meeting",
+    "MeetingFeedback",
+]
+
 MODEL_VERSION = "feedback-vectorizer/1"
-FEELINGS = {"nurturing": 1.0, "neutral": 0.5, "draining": 0.0}
-MEETING_FORMATS = ("in_person", "online")
-ALL_INTERESTS = "interests"
-OTHER_TOPIC = "other"
-LARGEST_SIZE = 7  # meetings of seven or more share one size term
-MIN_SUPPORT = 20  # answers on each side before an effect is summarised
+
+
 NUISANCE_RIDGE = 1.0
+
+
 START_LEVEL = np.log(5.0)  # a typical coefficient of the plain cosine in the logit
-
-
-@dataclass(frozen=True)
-class Meeting:
-    """One past group, pair or walk: who was invited and how they met.
-
-    Parameters
-    ----------
-    id : hashable
-        The caller's id for the meeting.
-    member_ids : tuple
-        Ids of the members invited (at least two, no repeats).
-    format : {"in_person", "online"}
-    """
-
-    id: Hashable
-    member_ids: tuple[Hashable, ...]
-    format: str = "in_person"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "member_ids", tuple(self.member_ids))
-        if len(self.member_ids) < 2:
-            raise ValueError(f"meeting {self.id!r}: needs at least two members")
-        if len(set(self.member_ids)) != len(self.member_ids):
-            raise ValueError(f"meeting {self.id!r}: a member appears twice")
-        if self.format not in MEETING_FORMATS:
-            raise ValueError(
-                f"meeting {self.id!r}: format must be one of {MEETING_FORMATS}, got {self.format!r}"
-            )
-
-
-@dataclass(frozen=True)
-class MeetingFeedback:
-    """One member's feedback on one meeting (the web app's Feedback row).
-
-    Parameters
-    ----------
-    meeting_id : hashable
-    member_id : hashable
-        Who answered; must be one of the meeting's members.
-    met : bool or None, default=True
-        Whether they came. False removes them from the meeting for everyone
-        else's answers and gives no answer of their own: staying away says
-        more about the week than about the company.
-    feeling : {"nurturing", "neutral", "draining"} or None
-    again : mapping of member id to bool
-        Whether they would meet each of these group-mates again.
-    """
-
-    meeting_id: Hashable
-    member_id: Hashable
-    met: bool | None = True
-    feeling: str | None = None
-    again: Mapping[Hashable, bool] | tuple[tuple[Hashable, bool], ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        owner = f"feedback of {self.member_id!r} on meeting {self.meeting_id!r}"
-        if self.feeling is not None and self.feeling not in FEELINGS:
-            raise ValueError(
-                f"{owner}: feeling must be one of {tuple(FEELINGS)} or None, got {self.feeling!r}"
-            )
-        if self.met is not None and not isinstance(self.met, bool | np.bool_):
-            raise ValueError(f"{owner}: met must be True, False or None, got {self.met!r}")
-        items = tuple(self.again.items()) if isinstance(self.again, Mapping) else tuple(self.again)
-        for pair in items:
-            if len(pair) != 2 or not isinstance(pair[1], bool | np.bool_):
-                raise ValueError(f"{owner}: again must map member ids to True or False")
-        if len({other for other, _ in items}) != len(items):
-            raise ValueError(f"{owner}: again names someone twice")
-        object.__setattr__(self, "again", tuple((o, bool(v)) for o, v in items))
-
-    @property
-    def again_items(self) -> tuple[tuple[Hashable, bool], ...]:
-        """``again`` as (member id, answer) pairs."""
-        return cast(tuple[tuple[Hashable, bool], ...], self.again)
-
-
-@dataclass(frozen=True)
-class LearnedEffect:
-    """How often answers said "nurturing" with and without one shared feature.
-
-    ``weight`` is the learned weight of the feature's block (1 = as plain
-    similarity counts it) or None for meeting-level features (size, format),
-    which the searches do not score. ``summary`` says it in words.
-    """
-
-    feature: str
-    kind: str
-    weight: float | None
-    rate_with: float
-    rate_without: float
-    n_with: int
-    n_without: int
-    summary: str
-
-    @property
-    def ratio(self) -> float:
-        """``rate_with / rate_without`` (inf when nobody without it said nurturing)."""
-        return self.rate_with / self.rate_without if self.rate_without > 0 else float("inf")
 
 
 class FeedbackVectorizer(TransformerMixin, BaseEstimator):
@@ -467,318 +388,3 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
             theta[:n_blocks] - theta[at_level], -limit, limit
         )
         return _Solution(theta, n_blocks), bool(result.success)
-
-
-# ------------------------------------------------------------------- helpers
-
-
-def _is_number(value) -> bool:
-    return (
-        isinstance(value, int | float | np.integer | np.floating)
-        and not isinstance(value, bool)
-        and bool(np.isfinite(value))
-    )
-
-
-def _check_members(members: Sequence[Member]) -> list[Member]:
-    members = list(members)
-    for m in members:
-        if not isinstance(m, Member):
-            raise ValueError(f"expected matching.Member instances, got {type(m).__name__}")
-    if len({m.id for m in members}) != len(members):
-        raise ValueError("member ids must be unique")
-    return members
-
-
-class _Solution:
-    """The optimiser's parameter vector, with named views."""
-
-    def __init__(self, theta: np.ndarray, n_blocks: int):
-        self.theta = theta
-        self.log_weights = theta[:n_blocks] - theta[n_blocks]
-        self.size_terms = theta[n_blocks + 3 : n_blocks + 3 + LARGEST_SIZE - 1]
-        self.online_term = float(theta[-1])
-
-    @classmethod
-    def plain(cls, n_blocks: int) -> _Solution:
-        theta = np.zeros(n_blocks + 3 + LARGEST_SIZE - 1 + 1)
-        return cls(theta, n_blocks)
-
-
-@dataclass
-class _AnswerSet:
-    """Answers of one kind as member indices, one row per (answerer, meeting).
-
-    ``y`` is the label (feeling: nurturing 1, neutral 0.5, draining 0;
-    again: the share of "yes" among the group-mates asked about), ``size``
-    the meeting as held, and ``mates[ptr[r]:ptr[r + 1]]`` the group-mates the
-    row is about (everyone who came, or those the "again" answers name).
-    ``n_single`` counts the individual answers behind the rows.
-    """
-
-    meeting: np.ndarray
-    member: np.ndarray
-    y: np.ndarray
-    size: np.ndarray
-    online: np.ndarray
-    ptr: np.ndarray
-    mates: np.ndarray
-
-    @classmethod
-    def build(
-        cls, rows: list[tuple[int, int, float, int, bool, int]], mates: list[int]
-    ) -> _AnswerSet:
-        table = np.array(rows, dtype=np.float64).reshape(-1, 6)
-        counts = table[:, 5].astype(np.int64)
-        return cls(
-            meeting=table[:, 0].astype(np.int64),
-            member=table[:, 1].astype(np.int64),
-            y=table[:, 2],
-            size=table[:, 3].astype(np.int64),
-            online=table[:, 4],
-            ptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-            mates=np.array(mates, dtype=np.int64),
-        )
-
-    @property
-    def n_single(self) -> int:
-        return len(self.mates)
-
-    def sample(self, limit: int, rng: np.random.RandomState) -> _AnswerSet:
-        """At most ``limit`` rows, drawn at random."""
-        if len(self.y) <= limit:
-            return self
-        keep = np.sort(rng.choice(len(self.y), size=limit, replace=False))
-        counts = np.diff(self.ptr)[keep]
-        mates = np.concatenate([self.mates[self.ptr[r] : self.ptr[r + 1]] for r in keep])
-        return _AnswerSet(
-            self.meeting[keep],
-            self.member[keep],
-            self.y[keep],
-            self.size[keep],
-            self.online[keep],
-            np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-            mates,
-        )
-
-
-def _collect_answers(
-    members: list[Member], meetings: list[Meeting], feedback: list[MeetingFeedback]
-) -> tuple[_AnswerSet, _AnswerSet]:
-    index = {m.id: i for i, m in enumerate(members)}
-    by_id: dict[Hashable, Meeting] = {}
-    for meeting in meetings:
-        if not isinstance(meeting, Meeting):
-            raise ValueError(f"expected matching Meeting instances, got {type(meeting).__name__}")
-        if meeting.id in by_id:
-            raise ValueError(f"meeting ids must be unique; {meeting.id!r} appears twice")
-        for mid in meeting.member_ids:
-            if mid not in index:
-                raise ValueError(
-                    f"meeting {meeting.id!r} names member {mid!r}, who is not in members"
-                )
-        by_id[meeting.id] = meeting
-    per_meeting: dict[Hashable, list[MeetingFeedback]] = defaultdict(list)
-    for item in feedback:
-        if not isinstance(item, MeetingFeedback):
-            raise ValueError(f"expected MeetingFeedback instances, got {type(item).__name__}")
-        if item.meeting_id not in by_id:
-            raise ValueError(
-                f"feedback names meeting {item.meeting_id!r}, which is not in meetings"
-            )
-        per_meeting[item.meeting_id].append(item)
-
-    code = {mid: c for c, mid in enumerate(by_id)}
-    feel_rows: list[tuple[int, int, float, int, bool, int]] = []
-    feel_mates: list[int] = []
-    again_rows: list[tuple[int, int, float, int, bool, int]] = []
-    again_mates: list[int] = []
-    for mid, items in per_meeting.items():
-        meeting = by_id[mid]
-        invited = set(meeting.member_ids)
-        gone = {item.member_id for item in items if item.met is False}
-        present = [index[m] for m in meeting.member_ids if m not in gone]
-        size, online, c = len(present), meeting.format == "online", code[mid]
-        answerers = {item.member_id for item in items}
-        if len(answerers) < len(items) or not answerers <= invited:
-            _refuse_answerers(mid, items, invited)
-        for item in items:
-            pairs = item.again_items
-            for other, _ in pairs:
-                if other == item.member_id or other not in invited:
-                    raise ValueError(
-                        f"feedback from {item.member_id!r} on meeting {mid!r}: "
-                        f"again names {other!r}, who was not one of their group-mates"
-                    )
-            if item.met is False or size < 2:
-                continue  # absent, or nobody else came: nothing to learn about the company
-            me = index[item.member_id]
-            if item.feeling is not None:
-                feel_rows.append((c, me, FEELINGS[item.feeling], size, online, size - 1))
-                feel_mates += [i for i in present if i != me]
-            answered = [(o, v) for o, v in pairs if o not in gone] if gone else pairs
-            if answered:
-                yes = [v for _, v in answered].count(True) / len(answered)
-                again_rows.append((c, me, yes, size, online, len(answered)))
-                again_mates += [index[o] for o, _ in answered]
-    return _AnswerSet.build(feel_rows, feel_mates), _AnswerSet.build(again_rows, again_mates)
-
-
-def _refuse_answerers(mid: Hashable, items: list[MeetingFeedback], invited: set[Hashable]) -> None:
-    """Raise for the first answer from someone not in the meeting, or a second answer."""
-    seen: set[Hashable] = set()
-    for item in items:
-        if item.member_id not in invited:
-            raise ValueError(
-                f"feedback from {item.member_id!r} on meeting {mid!r}: "
-                "they were not in that meeting"
-            )
-        if item.member_id in seen:
-            raise ValueError(f"{item.member_id!r} gave feedback on meeting {mid!r} twice")
-        seen.add(item.member_id)
-
-
-@dataclass
-class _Design:
-    """Every answer as one row: block features, label, row weight, kind, size, format.
-
-    The first ``n_feel`` rows are the feeling answers.
-    """
-
-    F: np.ndarray
-    y: np.ndarray
-    weight: np.ndarray
-    kind: np.ndarray
-    size_level: np.ndarray
-    online: np.ndarray
-    n_feel: int
-
-
-def _design(
-    X: np.ndarray,
-    column_block: np.ndarray,
-    n_blocks: int,
-    feel: _AnswerSet,
-    again: _AnswerSet,
-    again_weight: float,
-) -> _Design:
-    # A pair's block features are the elementwise product of their rows summed per block,
-    # so a row's mean over its mates is (own row * sum of the mates' rows) per block / count.
-    Xs = csr_matrix(X)
-    B = csr_matrix(
-        (np.ones(len(column_block)), (np.arange(len(column_block)), column_block)),
-        shape=(len(column_block), n_blocks),
-    )
-
-    def mean_features(answers: _AnswerSet) -> np.ndarray:
-        """Each row's block features averaged over its mates."""
-        if not len(answers.y):
-            return np.zeros((0, n_blocks))
-        counts = np.diff(answers.ptr)
-        mates = csr_matrix(
-            (np.ones(len(answers.mates)), answers.mates, answers.ptr),
-            shape=(len(answers.y), X.shape[0]),
-        )
-        summed = mates @ Xs
-        return np.asarray((Xs[answers.member].multiply(summed) @ B).todense()) / counts[:, None]
-
-    feel_F = mean_features(feel)
-    again_F = mean_features(again)
-    n_feel, n_again = len(feel.y), len(again.y)
-    return _Design(
-        F=np.vstack([feel_F, again_F]),
-        y=np.concatenate([feel.y, again.y]),
-        weight=np.concatenate([np.ones(n_feel), np.full(n_again, float(again_weight))]),
-        kind=np.concatenate([np.zeros(n_feel, np.int64), np.ones(n_again, np.int64)]),
-        size_level=np.concatenate([feel.size, again.size]).clip(2, LARGEST_SIZE) - 2,
-        online=np.concatenate([feel.online, again.online]),
-        n_feel=n_feel,
-    )
-
-
-def _effects(
-    rows: _Design,
-    feel: _AnswerSet,
-    members: list[Member],
-    topic_names: list[str],
-    weights: np.ndarray,
-) -> tuple[LearnedEffect, ...]:
-    """Nurturing rates with and without each shared feature, from the feeling answers."""
-    if not len(feel.y):
-        return ()
-    nurturing = feel.y == 1.0
-    starts = feel.ptr[:-1]
-    me = np.repeat(feel.member, np.diff(feel.ptr))
-    mates = feel.mates
-    effects: list[LearnedEffect] = []
-
-    def add(feature: str, kind: str, weight: float | None, has: np.ndarray, who: str) -> None:
-        n_with, n_without = int(has.sum()), int((~has).sum())
-        if min(n_with, n_without) < MIN_SUPPORT:
-            return
-        rate_with, rate_without = float(nurturing[has].mean()), float(nurturing[~has].mean())
-        how = (
-            f"{rate_with / rate_without:.1f}x as often"
-            if rate_without
-            else "where others never did"
-        )
-        summary = (
-            f"{who} said meetings felt nurturing {how} ({rate_with:.0%} of {n_with} answers "
-            f"against {rate_without:.0%} of {n_without})"
-        )
-        effects.append(
-            LearnedEffect(
-                feature, kind, weight, rate_with, rate_without, n_with, n_without, summary
-            )
-        )
-
-    def everyone(pair_flags: np.ndarray) -> np.ndarray:
-        return np.minimum.reduceat(pair_flags.astype(np.int8), starts).astype(bool)
-
-    named = [t for t in topic_names if t != ALL_INTERESTS]
-    for t, name in enumerate(topic_names):
-        # Every feature is non-negative, so a positive mean means some mate shares it.
-        has = rows.F[: rows.n_feel, t] > 0
-        who = (
-            f"Members who had a {name} interest in common with someone there"
-            if named
-            else "Members who had an interest in common with someone there"
-        )
-        add(name, "topic", float(weights[t]), has, who)
-    comfort = np.array([m.comfort for m in members])
-    add(
-        "comfort",
-        "comfort",
-        float(weights[-2]),
-        everyone(np.abs(comfort[me] - comfort[mates]) <= 1),
-        "Members whose group-mates were all within one step of their comfort level",
-    )
-    setting = np.array([m.setting for m in members])
-    add(
-        "setting",
-        "setting",
-        float(weights[-1]),
-        everyone(setting[me] == setting[mates]),
-        "Members whose group-mates all chose the same setting as them",
-    )
-    sizes = np.unique(feel.size)
-    if len(sizes) > 1:
-        for size in sizes.tolist():
-            add(
-                f"size {size}",
-                "size",
-                None,
-                feel.size == size,
-                f"Members in meetings of {size} (against other sizes)",
-            )
-    add(
-        "online",
-        "format",
-        None,
-        feel.online.astype(bool),
-        "Members who met online (against in person)",
-    )
-    topics_first = sorted(
-        (e for e in effects if e.kind == "topic"), key=lambda e: (-(e.weight or 0.0), e.feature)
-    )
-    return tuple(topics_first + [e for e in effects if e.kind != "topic"])
