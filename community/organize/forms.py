@@ -16,7 +16,14 @@ from community.admin.moderation import OUTCOMES
 from community.members.choices import COMFORT_LEVELS, slot_name
 from community.members.forms import ChoiceList, optional_int
 from community.models.users import ROLES
-from community.web.form_rules import line_field, number_between, options, text_field
+from community.web.form_rules import (
+    latitude_field,
+    line_field,
+    longitude_field,
+    number_between,
+    options,
+    text_field,
+)
 
 REQUIRED_NUMBER = "Please give a number."
 
@@ -25,24 +32,8 @@ class AreaForm(FlaskForm):
     name = line_field(
         "Name", InputRequired("Please give the area a name."), max_length=80, what="the name"
     )
-    latitude = DecimalField(
-        "Centre latitude",
-        places=5,
-        validators=[
-            InputRequired("Please give the latitude, a number from -90 to 90."),
-            number_between(-90, 90, "Latitude must be between -90 and 90."),
-        ],
-        description="Degrees north, for example 51.4545.",
-    )
-    longitude = DecimalField(
-        "Centre longitude",
-        places=5,
-        validators=[
-            InputRequired("Please give the longitude, a number from -180 to 180."),
-            number_between(-180, 180, "Longitude must be between -180 and 180."),
-        ],
-        description="Degrees east (west is negative), e.g. -2.5879.",
-    )
+    latitude = latitude_field("Centre latitude")
+    longitude = longitude_field("Centre longitude")
     radius_km = DecimalField(
         "Default travel radius (km)",
         places=1,

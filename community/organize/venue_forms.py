@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     IntegerField,
     RadioField,
     SelectField,
@@ -25,6 +24,8 @@ from community.members.choices import slot_name
 from community.members.forms import ChoiceList, optional_int
 from community.models.venues import QUIETNESS, VENUE_KINDS
 from community.web.form_rules import (
+    latitude_field,
+    longitude_field,
     number_between,
     options,
     plain_text,
@@ -56,24 +57,8 @@ class VenueForm(FlaskForm):
         description="One line, as it goes in an invitation: street, number, postcode.",
     )
     area = SelectField("Area", coerce=optional_int, validate_choice=False)
-    latitude = DecimalField(
-        "Latitude",
-        places=5,
-        validators=[
-            InputRequired("Please give the latitude, a number from -90 to 90."),
-            number_between(-90, 90, "Latitude must be between -90 and 90."),
-        ],
-        description="Degrees north, for example 51.4545.",
-    )
-    longitude = DecimalField(
-        "Longitude",
-        places=5,
-        validators=[
-            InputRequired("Please give the longitude, a number from -180 to 180."),
-            number_between(-180, 180, "Longitude must be between -180 and 180."),
-        ],
-        description="Degrees east (west is negative), e.g. -2.5879.",
-    )
+    latitude = latitude_field("Latitude")
+    longitude = longitude_field("Longitude")
     kind = RadioField(
         "What kind of place",
         choices=options(VENUE_KINDS.items()),

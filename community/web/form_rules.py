@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from wtforms import Field, Form, StringField, TextAreaField, ValidationError
+from wtforms import DecimalField, Field, Form, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import InputRequired, Length
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 CONTROL_EXCEPT_NEWLINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -95,4 +95,30 @@ def text_field(
         filters=[strip_whitespace],
         validators=[*validators, length, plain_text],
         **options,
+    )
+
+
+def latitude_field(label: str) -> DecimalField:
+    """A latitude in degrees, with the range said in words (areas and venues alike)."""
+    return DecimalField(
+        label,
+        places=5,
+        validators=[
+            InputRequired("Please give the latitude, a number from -90 to 90."),
+            number_between(-90, 90, "Latitude must be between -90 and 90."),
+        ],
+        description="Degrees north, for example 51.4545.",
+    )
+
+
+def longitude_field(label: str) -> DecimalField:
+    """A longitude in degrees, west negative, with the range said in words."""
+    return DecimalField(
+        label,
+        places=5,
+        validators=[
+            InputRequired("Please give the longitude, a number from -180 to 180."),
+            number_between(-180, 180, "Longitude must be between -180 and 180."),
+        ],
+        description="Degrees east (west is negative), e.g. -2.5879.",
     )
