@@ -92,7 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from community.auth import views as auth
     from community.mail import dev_reader as dev_mail
     from community.members import views as members
-    from community.web import pages
+    from community.web import dev_room, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth.bp)
@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     register_organize_blueprints(app)
     if app.debug or app.config.get("DEV_MAIL_DIR"):
         app.register_blueprint(dev_mail.bp)
+        app.register_blueprint(dev_room.bp)
 
 
 def register_round_blueprints(app: Flask) -> None:
