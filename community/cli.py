@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -76,15 +77,22 @@ def send_mail() -> None:
     )
 
 
+def queue_daily_mail(
+    queue: Callable[..., int], total: int | None, description: str, what: str
+) -> None:
+    """Run one daily mail job with a progress bar, commit, and say how many were queued."""
+    with tqdm(total=total, desc=description, unit="mail") as bar:
+        queued = queue(progress=bar.update)
+    db.session.commit()
+    click.echo(f"Queued {queued} {what}; `flask send-mail` delivers them.")
+
+
 @click.command("send-gentle-start")
 def send_gentle_start() -> None:
     """Queue today's gentle start step for every member on the plan (run daily)."""
     from community.account.gentle_start import due_plans, send_due_steps
 
-    with tqdm(total=len(due_plans()), desc="Gentle start steps", unit="mail") as bar:
-        queued = send_due_steps(progress=bar.update)
-    db.session.commit()
-    click.echo(f"Queued {queued} gentle start emails; `flask send-mail` delivers them.")
+    queue_daily_mail(send_due_steps, len(due_plans()), "Gentle start steps", "gentle start emails")
 
 
 @click.command("send-feedback-requests")
@@ -92,10 +100,9 @@ def send_feedback_requests() -> None:
     """The day after each meeting, ask those who went how it felt (run daily)."""
     from community.after_meeting.feedback import due_requests, queue_feedback_requests
 
-    with tqdm(total=len(due_requests()), desc="Feedback requests", unit="mail") as bar:
-        queued = queue_feedback_requests(progress=bar.update)
-    db.session.commit()
-    click.echo(f"Queued {queued} feedback requests; `flask send-mail` delivers them.")
+    queue_daily_mail(
+        queue_feedback_requests, len(due_requests()), "Feedback requests", "feedback requests"
+    )
 
 
 @click.command("send-ritual-reminders")
@@ -103,10 +110,7 @@ def send_ritual_reminders() -> None:
     """Remind everyone in a weekly ritual two days ahead (run daily)."""
     from community.after_meeting.rituals import queue_weekly_reminders
 
-    with tqdm(desc="Ritual reminders", unit="mail") as bar:
-        queued = queue_weekly_reminders(progress=bar.update)
-    db.session.commit()
-    click.echo(f"Queued {queued} weekly reminders; `flask send-mail` delivers them.")
+    queue_daily_mail(queue_weekly_reminders, None, "Ritual reminders", "weekly reminders")
 
 
 @click.command("demo")
