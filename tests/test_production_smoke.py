@@ -23,6 +23,7 @@ from community.models import Area, Interest
 from tests.conftest import links_in, wait_for
 from tests.factories import PASSWORD
 from tests.http_session import HttpSession
+from tests.round_helpers import roomy_venues
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -113,6 +114,7 @@ def production(app, base_config, mail_sink, tmp_path):
 def test_member_signs_up_and_a_round_invites_them_on_the_production_shape(
     app, members, mail_sink, production
 ):
+    roomy_venues(app)  # every invitation names a place, so the community has venues
     with app.app_context():
         area = db.session.execute(select(Area).order_by(Area.id)).scalars().first()
         interests = db.session.execute(select(Interest).limit(3)).scalars().all()
