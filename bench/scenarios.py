@@ -22,9 +22,19 @@ INTEREST_VARIANTS: dict[str, dict | None] = {
 }
 
 
-def community(n: int, seed: int = 0, interests: dict | None = None) -> list[Member]:
-    """The synthetic community; ``interests`` (see ``varied_interests``) redraws interests."""
-    members = synthetic.population(n, random_state=seed)
+def community(
+    n: int, seed: int = 0, interests: dict | None = None, variant: str | None = None
+) -> list[Member]:
+    """The synthetic community; ``interests`` (see ``varied_interests``) redraws interests.
+
+    ``variant`` names a community of ``bench.communities.VARIANTS`` instead of the shipped one.
+    """
+    if variant is not None:
+        from .communities import community as built
+
+        members = built(variant, n, seed)
+    else:
+        members = synthetic.population(n, random_state=seed)
     if interests is None:
         return members
     drawn = varied_interests(len(members), seed=seed, **interests)

@@ -65,7 +65,9 @@ def warm_up() -> None:
 
 def groups_ours(task):
     warm_up()
-    members = scenarios.community(task["n"], task.get("seed", 0), task.get("interests"))
+    members = scenarios.community(
+        task["n"], task.get("seed", 0), task.get("interests"), task.get("variant")
+    )
     avoid, prefer = (), ()
     if task["rules"] == "off":
         members = scenarios.rules_off(members)
@@ -96,7 +98,9 @@ def groups_ours(task):
 def groups_peer(task):
     from k_means_constrained import KMeansConstrained
 
-    original = scenarios.community(task["n"], task.get("seed", 0), task.get("interests"))
+    original = scenarios.community(
+        task["n"], task.get("seed", 0), task.get("interests"), task.get("variant")
+    )
     members = scenarios.rules_off(original)
     X = ProfileVectorizer().fit_transform(members)
     idx = np.load(task["load"])

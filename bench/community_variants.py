@@ -1,0 +1,130 @@
+"""Does the lead over k-means-constrained hold on communities built differently?
+``python -m bench.community_variants [--n 10000,20000] [--variants V,...]``.
+
+For each variant of ``bench.communities.VARIANTS`` (and ``shipped``, the
+``matching.synthetic`` community itself) it runs ours and the peer as
+``bench.matching`` does: rules off for both (everyone online, every slot, no
+languages, nobody to avoid), the peer gets exactly the members we grouped, the
+same number of groups and sizes 4-6, and Q for both comes from the same
+``ProfileVectorizer`` vectors. Each call runs in its own process. It prints per
+variant Q ours, Q peer, their ratio, both times and the speed ratio, and ours
+with every rule on (Q and unplaced) for scale.
+
+The peer's result depends only on the members it is given and the number of
+groups, so it is cached under ``bench/results/peer-cache/`` by a hash of both:
+a change to our search that groups the same members into as many groups reuses
+it (``--fresh-peer`` reruns it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .communities import VARIANTS
+from .matching import RESULTS, log, run, table
+
+NAMES = ["shipped"] + [name for name in VARIANTS if name != "reference"]
+
+
+def peer_key(name: str, n: int, n_groups: int, idx: np.ndarray) -> str:
+    digest = hashlib.sha1(np.sort(idx).astype(np.int64).tobytes()).hexdigest()[:16]
+    return f"{name}-{n}-{n_groups}-{digest}"
+
+
+def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool) -> dict:
+    """Ours (rules off, and on), then the peer on the same members and number of groups."""
+    task: dict = {"n": n, "variant": None if name == "shipped" else name}
+    save = str(tmp / f"{name}-{n}.npy")
+    log(f"N={n}, {name}: ours, rules off")
+    ours = run({"task": "groups_ours", "rules": "off", "save": save, **task})
+    key = peer_key(name, n, ours["n_groups"], np.load(save))
+    cached = RESULTS / "peer-cache" / f"{key}.json"
+    if cached.exists() and not fresh_peer:
+        peer = json.loads(cached.read_text())
+        log(f"N={n}, {name}: k-means-constrained from the cache ({cached.name})")
+    else:
+        log(f"N={n}, {name}: k-means-constrained with {ours['n_groups']} groups")
+        peer = run({"task": "groups_peer", "load": save, "n_groups": ours["n_groups"], **task})
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(peer))
+    on = None
+    if rules_on:
+        log(f"N={n}, {name}: ours, rules on")
+        on = run({"task": "groups_ours", "rules": "on", **task})
+    log(
+        f"N={n}, {name}: Q {ours['q']:.4f} vs {peer['q']:.4f} = {ours['q'] / peer['q']:.3f}, "
+        f"{ours['seconds']:.2f} s vs {peer['seconds']:.1f} s"
+    )
+    return {"variant": name, "n": n, "ours": ours, "peer": peer, "ours_rules_on": on}
+
+
+def row(r: dict) -> list:
+    ours, peer, on = r["ours"], r["peer"], r["ours_rules_on"]
+    return [
+        r["variant"],
+        r["n"],
+        ours["grouped"],
+        ours["n_groups"],
+        ours["q"],
+        peer["q"],
+        round(ours["q"] / peer["q"], 3),
+        round(ours["seconds"], 2),
+        round(peer["seconds"], 1),
+        round(peer["seconds"] / ours["seconds"], 1),
+        "" if on is None else on["q_all"],
+        "" if on is None else on["unplaced"],
+    ]
+
+
+HEADERS = [
+    "variant",
+    "N",
+    "grouped",
+    "groups",
+    "ours Q",
+    "KMC Q",
+    "Q ratio",
+    "ours s",
+    "KMC s",
+    "speed-up",
+    "ours Q, rules on",
+    "unplaced, rules on",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", default="10000,20000", help="comma-separated community sizes")
+    parser.add_argument("--variants", default="all", help=f"comma-separated, of {NAMES}")
+    parser.add_argument("--fresh-peer", action="store_true", help="ignore the peer cache")
+    parser.add_argument("--no-rules-on", action="store_true", help="skip ours with rules on")
+    args = parser.parse_args(argv)
+    names = NAMES if args.variants == "all" else args.variants.split(",")
+    unknown = set(names) - set(NAMES) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants: {sorted(unknown)}")
+    tmp = Path(tempfile.mkdtemp())
+    store = RESULTS / "community-variants.json"
+    RESULTS.mkdir(exist_ok=True)
+    saved = json.loads(store.read_text()) if store.exists() else {}
+    rows = []
+    for n in [int(s) for s in args.n.split(",")]:
+        for name in names:
+            r = measure(name, n, tmp, args.fresh_peer, not args.no_rules_on)
+            r["at"] = time.ctime()
+            saved[f"{name}@{n}"] = r
+            store.write_text(json.dumps(saved, indent=2))
+            rows.append(row(r))
+    print(table(HEADERS, rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
