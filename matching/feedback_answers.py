@@ -6,7 +6,7 @@ whether the meeting felt nurturing (or whether they would meet that mate again).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +46,46 @@ def _check_members(members: Sequence[Member]) -> list[Member]:
     if len({m.id for m in members}) != len(members):
         raise ValueError("member ids must be unique")
     return members
+
+
+def _check_params(est) -> None:
+    """Refuse FeedbackVectorizer parameters that make no sense, with a clear message."""
+    for name in ("comfort_weight", "setting_weight"):
+        value = getattr(est, name)
+        if not (_is_number(value) and value >= 0):
+            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    if not (_is_number(est.prior_strength) and est.prior_strength > 0):
+        raise ValueError(f"prior_strength must be a positive number, got {est.prior_strength!r}")
+    if not (_is_number(est.again_weight) and 0 <= est.again_weight <= 1):
+        raise ValueError(f"again_weight must lie in [0, 1], got {est.again_weight!r}")
+    if not (_is_number(est.max_weight) and est.max_weight > 1):
+        raise ValueError(f"max_weight must be a number above 1, got {est.max_weight!r}")
+    for name in ("max_answers", "max_iter"):
+        value = getattr(est, name)
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if est.topics is not None:
+        if not isinstance(est.topics, Mapping):
+            raise ValueError("topics must map interest ids to topic names, or be None")
+        for interest, topic in est.topics.items():
+            if not isinstance(interest, int | np.integer) or not isinstance(topic, str):
+                raise ValueError(
+                    "topics must map int interest ids to str topic names, "
+                    f"got {interest!r} -> {topic!r}"
+                )
+
+
+def _topic_blocks(
+    topics: Mapping[int, str] | None, interest_ids: np.ndarray
+) -> tuple[list[str], np.ndarray]:
+    """Topic names, and each interest's topic code (all one block when ``topics`` is None)."""
+    ids = interest_ids.tolist()
+    if topics is None:
+        return ([ALL_INTERESTS] if ids else []), np.zeros(len(ids), dtype=np.int64)
+    named = [topics.get(i, OTHER_TOPIC) for i in ids]
+    names = sorted(set(named))
+    code = {t: c for c, t in enumerate(names)}
+    return names, np.array([code[t] for t in named], dtype=np.int64)
 
 
 class _Solution:
@@ -106,9 +146,14 @@ class _AnswerSet:
         """At most ``limit`` rows, drawn at random."""
         if len(self.y) <= limit:
             return self
-        keep = np.sort(rng.choice(len(self.y), size=limit, replace=False))
+        return self.take(np.sort(rng.choice(len(self.y), size=limit, replace=False)))
+
+    def take(self, keep: np.ndarray) -> _AnswerSet:
+        """The rows ``keep`` (sorted row indices), with their mates."""
         counts = np.diff(self.ptr)[keep]
-        mates = np.concatenate([self.mates[self.ptr[r] : self.ptr[r + 1]] for r in keep])
+        starts = self.ptr[keep]
+        # Positions of each kept row's mates, without a Python loop over rows.
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         return _AnswerSet(
             self.meeting[keep],
             self.member[keep],
@@ -116,14 +161,26 @@ class _AnswerSet:
             self.size[keep],
             self.online[keep],
             np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-            mates,
+            self.mates[np.repeat(starts, counts) + within],
+        )
+
+    def extend(self, other: _AnswerSet, meeting_offset: int) -> _AnswerSet:
+        """These rows then ``other``'s, whose meeting codes are shifted by ``meeting_offset``."""
+        return _AnswerSet(
+            np.concatenate([self.meeting, other.meeting + meeting_offset]),
+            np.concatenate([self.member, other.member]),
+            np.concatenate([self.y, other.y]),
+            np.concatenate([self.size, other.size]),
+            np.concatenate([self.online, other.online]),
+            np.concatenate([self.ptr, other.ptr[1:] + self.ptr[-1]]),
+            np.concatenate([self.mates, other.mates]),
         )
 
 
 def _collect_answers(
-    members: list[Member], meetings: list[Meeting], feedback: list[MeetingFeedback]
+    index: dict[Hashable, int], meetings: list[Meeting], feedback: list[MeetingFeedback]
 ) -> tuple[_AnswerSet, _AnswerSet]:
-    index = {m.id: i for i, m in enumerate(members)}
+    """The usable answers on ``meetings``; ``index`` maps member ids to row numbers."""
     by_id: dict[Hashable, Meeting] = {}
     for meeting in meetings:
         if not isinstance(meeting, Meeting):
@@ -200,10 +257,11 @@ def _refuse_answerers(mid: Hashable, items: list[MeetingFeedback], invited: set[
 class _Design:
     """Every answer as one row: block features, label, row weight, kind, size, format.
 
-    The first ``n_feel`` rows are the feeling answers.
+    The first ``n_feel`` rows are the feeling answers. The block features are kept
+    transposed (``FT[b, r]``: block ``b`` of row ``r``), the layout the optimiser reads.
     """
 
-    F: np.ndarray
+    FT: np.ndarray
     y: np.ndarray
     weight: np.ndarray
     kind: np.ndarray
@@ -212,39 +270,45 @@ class _Design:
     n_feel: int
 
 
-def _design(
-    X: np.ndarray,
-    column_block: np.ndarray,
-    n_blocks: int,
-    feel: _AnswerSet,
-    again: _AnswerSet,
-    again_weight: float,
-) -> _Design:
-    # A pair's block features are the elementwise product of their rows summed per block,
-    # so a row's mean over its mates is (own row * sum of the mates' rows) per block / count.
-    Xs = csr_matrix(X)
+def _block_matrices(X: np.ndarray, column_block: np.ndarray, n_blocks: int):
+    """The plain rows as CSR, and the column -> block indicator that sums them per block."""
     B = csr_matrix(
         (np.ones(len(column_block)), (np.arange(len(column_block)), column_block)),
         shape=(len(column_block), n_blocks),
     )
+    return csr_matrix(X), B
 
-    def mean_features(answers: _AnswerSet) -> np.ndarray:
-        """Each row's block features averaged over its mates."""
-        if not len(answers.y):
-            return np.zeros((0, n_blocks))
-        counts = np.diff(answers.ptr)
-        mates = csr_matrix(
-            (np.ones(len(answers.mates)), answers.mates, answers.ptr),
-            shape=(len(answers.y), X.shape[0]),
-        )
-        summed = mates @ Xs
-        return np.asarray((Xs[answers.member].multiply(summed) @ B).todense()) / counts[:, None]
 
-    feel_F = mean_features(feel)
-    again_F = mean_features(again)
+def _mean_features(Xs: csr_matrix, B: csr_matrix, answers: _AnswerSet) -> np.ndarray:
+    """Each answer's block features averaged over its mates.
+
+    A pair's block features are the elementwise product of their rows summed per block,
+    so a row's mean over its mates is (own row * sum of the mates' rows) per block / count.
+    """
+    if not len(answers.y):
+        return np.zeros((0, B.shape[1]))
+    counts = np.diff(answers.ptr)
+    mates = csr_matrix(
+        (np.ones(len(answers.mates)), answers.mates, answers.ptr),
+        shape=(len(answers.y), Xs.shape[0]),
+    )
+    summed = mates @ Xs
+    return np.asarray((Xs[answers.member].multiply(summed) @ B).todense()) / counts[:, None]
+
+
+def _design(
+    feel: _AnswerSet,
+    again: _AnswerSet,
+    feel_F: np.ndarray,
+    again_F: np.ndarray,
+    again_weight: float,
+) -> _Design:
+    """Both kinds of answer, with their mean block features, as one design."""
     n_feel, n_again = len(feel.y), len(again.y)
+    FT = np.empty((feel_F.shape[1], n_feel + n_again))
+    FT[:, :n_feel], FT[:, n_feel:] = feel_F.T, again_F.T
     return _Design(
-        F=np.vstack([feel_F, again_F]),
+        FT=FT,
         y=np.concatenate([feel.y, again.y]),
         weight=np.concatenate([np.ones(n_feel), np.full(n_again, float(again_weight))]),
         kind=np.concatenate([np.zeros(n_feel, np.int64), np.ones(n_again, np.int64)]),
@@ -252,6 +316,42 @@ def _design(
         online=np.concatenate([feel.online, again.online]),
         n_feel=n_feel,
     )
+
+
+@dataclass
+class _History:
+    """Everything a fit saw, so that ``partial_fit`` only has to process new answers.
+
+    The plain rows stay sparse (a few interests a member), so keeping them costs
+    little even for a large community.
+    """
+
+    members: list[Member]
+    index: dict[Hashable, int]
+    Xs: csr_matrix
+    B: csr_matrix
+    meeting_ids: set[Hashable]
+    feel: _AnswerSet
+    again: _AnswerSet
+    feel_F: np.ndarray
+    again_F: np.ndarray
+
+    def add(
+        self, meetings: list[Meeting], feel: _AnswerSet, again: _AnswerSet, limit: int, rng
+    ) -> None:
+        """Add the answers on ``meetings``; keep a random ``limit`` of each kind at most."""
+        offset = len(self.meeting_ids)
+        self.meeting_ids.update(m.id for m in meetings)
+        self.feel = self.feel.extend(feel, offset)
+        self.again = self.again.extend(again, offset)
+        self.feel_F = np.vstack([self.feel_F, _mean_features(self.Xs, self.B, feel)])
+        self.again_F = np.vstack([self.again_F, _mean_features(self.Xs, self.B, again)])
+        for kind in ("feel", "again"):
+            answers, F = getattr(self, kind), getattr(self, f"{kind}_F")
+            if len(answers.y) > limit:
+                keep = np.sort(rng.choice(len(answers.y), size=limit, replace=False))
+                setattr(self, kind, answers.take(keep))
+                setattr(self, f"{kind}_F", F[keep])
 
 
 def _effects(
@@ -296,7 +396,7 @@ def _effects(
     named = [t for t in topic_names if t != ALL_INTERESTS]
     for t, name in enumerate(topic_names):
         # Every feature is non-negative, so a positive mean means some mate shares it.
-        has = rows.F[: rows.n_feel, t] > 0
+        has = rows.FT[t, : rows.n_feel] > 0
         who = (
             f"Members who had a {name} interest in common with someone there"
             if named

@@ -29,17 +29,20 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .feedback_answers import (
-    ALL_INTERESTS,
     LARGEST_SIZE,
     MIN_SUPPORT,
-    OTHER_TOPIC,
+    _block_matrices,
     _check_members,
+    _check_params,
     _collect_answers,
     _Design,
     _design,
     _effects,
+    _History,
     _is_number,
+    _mean_features,
     _Solution,
+    _topic_blocks,
 )
 from .feedback_data import FEELINGS, MEETING_FORMATS, LearnedEffect, Meeting, MeetingFeedback
 from .members import Member
@@ -106,8 +109,9 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
     max_iter : int, default=200
         Iterations of L-BFGS-B.
     warm_start : bool, default=False
-        Start the optimiser from the previous fit's solution (same blocks),
-        which makes weekly refits on a growing history quicker.
+        Start the optimiser from the previous fit's solution (same blocks).
+        For a weekly loop, :meth:`partial_fit` also skips the answers
+        already learned from.
     random_state : int, RandomState or None, default=None
         Draws the sample when there are more than ``max_answers`` answers.
     dtype : numpy dtype, default=np.float32
@@ -152,6 +156,7 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
     >>> model = FeedbackVectorizer(topics=topic_of).fit(
     ...     members, meetings=past_meetings, feedback=answers)   # doctest: +SKIP
     >>> group_members(members, vectorizer=model)                 # doctest: +SKIP
+    >>> model.partial_fit(members, meetings=last_week, feedback=their_answers)  # doctest: +SKIP
     """
 
     def __init__(
@@ -209,45 +214,110 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
         self._check_params()
         rng = check_random_state(self.random_state)
         members = _check_members(members)
-        feel, again = _collect_answers(members, list(meetings), list(feedback))
+        index = {m.id: i for i, m in enumerate(members)}
+        meetings = list(meetings)
+        feel, again = _collect_answers(index, meetings, list(feedback))
         feel, again = feel.sample(self.max_answers, rng), again.sample(self.max_answers, rng)
         base = ProfileVectorizer(
             comfort_weight=self.comfort_weight, setting_weight=self.setting_weight, dtype=np.float64
         ).fit(members)
-        topic_names, interest_topic = self._topic_blocks(base.interest_ids_)
+        topic_names, interest_topic = _topic_blocks(self.topics, base.interest_ids_)
         n_topics = len(topic_names)
         block_names = tuple(f"topic:{t}" for t in topic_names) + ("comfort", "setting")
         column_block = np.concatenate(
             [interest_topic, np.full(2, n_topics), np.full(3, n_topics + 1)]
         ).astype(np.int64)
-        rows = _design(
-            base.transform(members), column_block, len(block_names), feel, again, self.again_weight
-        )
+        Xs, B = _block_matrices(base.transform(members), column_block, len(block_names))
 
         previous: _Solution | None = None
         if self.warm_start and getattr(self, "block_names_", None) == block_names:
             previous = getattr(self, "_solution", None)
-        self.converged_ = True
-        if len(rows.y):
-            solution, self.converged_ = self._solve(rows, len(block_names), previous)
-        else:
-            solution = _Solution.plain(len(block_names))
-        self._solution = solution
-        weights = np.exp(solution.log_weights)
-        if not len(rows.y):
-            weights = np.ones(len(block_names))  # exactly plain similarity, no rounding
         self.base_ = base
         self.interest_ids_ = base.interest_ids_
         self.n_features_out_ = base.n_features_out_
         self.block_names_ = block_names
+        self._topic_names = topic_names
+        self._interest_topic = interest_topic
         self._column_block = column_block
-        self.weights_ = weights
-        self.topic_weights_ = {
-            t: float(w) for t, w in zip(topic_names, weights[:n_topics], strict=True)
-        }
-        self.comfort_weight_ = float(weights[-2])
-        self.setting_weight_ = float(weights[-1])
-        self.idf_ = base.idf_ * np.sqrt(weights[interest_topic])
+        self._history = _History(
+            members,
+            index,
+            Xs,
+            B,
+            {m.id for m in meetings},
+            feel,
+            again,
+            _mean_features(Xs, B, feel),
+            _mean_features(Xs, B, again),
+        )
+        return self._refit(previous)
+
+    @one_blas_thread
+    def partial_fit(
+        self,
+        members: Sequence[Member],
+        y=None,
+        *,
+        meetings: Sequence[Meeting] = (),
+        feedback: Sequence[MeetingFeedback] = (),
+    ) -> FeedbackVectorizer:
+        """Add the feedback on new ``meetings`` to everything earlier fits saw, and refit.
+
+        Only the new answers are read and turned into design rows; the
+        optimiser starts from the previous solution. This is the weekly loop
+        of a community that keeps its members: each round, the last round's
+        meetings and answers. The first call on an unfitted model is ``fit``.
+
+        Parameters
+        ----------
+        members : sequence of Member
+            The same members as the first fit (they fix the plain IDF).
+        y : None
+            Ignored.
+        meetings : sequence of Meeting
+            Meetings no earlier fit saw.
+        feedback : sequence of MeetingFeedback
+            All the answers on ``meetings`` (and only on them).
+
+        Returns
+        -------
+        self
+        """
+        history: _History | None = getattr(self, "_history", None)
+        if history is None:
+            return self.fit(members, meetings=meetings, feedback=feedback)
+        self._check_params()
+        members = _check_members(members)
+        if members != history.members:
+            raise ValueError(
+                "partial_fit needs the members of the first fit; call fit to start again"
+            )
+        meetings = list(meetings)
+        for meeting in meetings:
+            if getattr(meeting, "id", None) in history.meeting_ids:
+                raise ValueError(
+                    f"meeting {meeting.id!r} was given to an earlier fit; "
+                    "give each meeting once, with all its feedback"
+                )
+        feel, again = _collect_answers(history.index, meetings, list(feedback))
+        history.add(meetings, feel, again, self.max_answers, check_random_state(self.random_state))
+        return self._refit(getattr(self, "_solution", None))
+
+    def _refit(self, previous: _Solution | None) -> FeedbackVectorizer:
+        """Solve on the history's answers and set every learned attribute."""
+        history = self._history
+        feel, again, members = history.feel, history.again, history.members
+        rows = _design(feel, again, history.feel_F, history.again_F, self.again_weight)
+        n_blocks, topic_names = len(self.block_names_), self._topic_names
+        self.converged_ = True
+        if len(rows.y):
+            solution, self.converged_ = self._solve(rows, n_blocks, previous)
+            weights = np.exp(solution.log_weights)
+        else:
+            solution = _Solution.plain(n_blocks)
+            weights = np.ones(n_blocks)  # exactly plain similarity, no rounding
+        self._solution = solution
+        self._use(weights)
         seen = np.unique(feel.size.clip(2, LARGEST_SIZE)) - 2
         centred = solution.size_terms - (solution.size_terms[seen].mean() if len(seen) else 0.0)
         self.size_effects_ = {int(level) + 2: float(np.exp(centred[level])) for level in seen}
@@ -266,10 +336,40 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
             "n_again_answers": self.n_again_answers_,
             "prior_strength": float(self.prior_strength),
             "converged": bool(self.converged_),
-            "weights": {b: round(float(w), 4) for b, w in zip(block_names, weights, strict=True)},
+            "weights": {
+                b: round(float(w), 4) for b, w in zip(self.block_names_, weights, strict=True)
+            },
             "effects": [e.summary for e in self.learned_effects_],
         }
         return self
+
+    def set_weights(self, weights: Mapping[str, float]) -> FeedbackVectorizer:
+        """Score with stored block weights, e.g. those a round recorded, instead of the fit's.
+
+        ``weights`` maps block names (as in ``block_names_`` and
+        ``metadata_["weights"]``) to positive weights; a block it does not
+        name keeps its weight, and a name this fit has no block for (a topic
+        nobody has any more) is ignored. Returns self.
+        """
+        check_is_fitted(self, "weights_")
+        new = self.weights_.copy()
+        for b, name in enumerate(self.block_names_):
+            if name in weights:
+                if not (_is_number(weights[name]) and weights[name] > 0):
+                    raise ValueError(f"weight of {name!r} must be positive, got {weights[name]!r}")
+                new[b] = float(weights[name])
+        self._use(new)
+        return self
+
+    def _use(self, weights: np.ndarray) -> None:
+        n_topics = len(self._topic_names)
+        self.weights_ = weights
+        self.topic_weights_ = {
+            t: float(w) for t, w in zip(self._topic_names, weights[:n_topics], strict=True)
+        }
+        self.comfort_weight_ = float(weights[-2])
+        self.setting_weight_ = float(weights[-1])
+        self.idf_ = self.base_.idf_ * np.sqrt(weights[self._interest_topic])
 
     def transform(self, members: Sequence[Member]) -> np.ndarray:
         """Profile vectors with each block scaled by the square root of its weight.
@@ -289,40 +389,7 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
         return X.astype(self.dtype, copy=False)
 
     def _check_params(self) -> None:
-        for name in ("comfort_weight", "setting_weight"):
-            value = getattr(self, name)
-            if not (_is_number(value) and value >= 0):
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-        if not (_is_number(self.prior_strength) and self.prior_strength > 0):
-            raise ValueError(
-                f"prior_strength must be a positive number, got {self.prior_strength!r}"
-            )
-        if not (_is_number(self.again_weight) and 0 <= self.again_weight <= 1):
-            raise ValueError(f"again_weight must lie in [0, 1], got {self.again_weight!r}")
-        if not (_is_number(self.max_weight) and self.max_weight > 1):
-            raise ValueError(f"max_weight must be a number above 1, got {self.max_weight!r}")
-        for name in ("max_answers", "max_iter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self.topics is not None:
-            if not isinstance(self.topics, Mapping):
-                raise ValueError("topics must map interest ids to topic names, or be None")
-            for interest, topic in self.topics.items():
-                if not isinstance(interest, int | np.integer) or not isinstance(topic, str):
-                    raise ValueError(
-                        "topics must map int interest ids to str topic names, "
-                        f"got {interest!r} -> {topic!r}"
-                    )
-
-    def _topic_blocks(self, interest_ids: np.ndarray) -> tuple[list[str], np.ndarray]:
-        ids = interest_ids.tolist()
-        if self.topics is None:
-            return ([ALL_INTERESTS] if ids else []), np.zeros(len(ids), dtype=np.int64)
-        named = [self.topics.get(i, OTHER_TOPIC) for i in ids]
-        names = sorted(set(named))
-        code = {t: c for c, t in enumerate(names)}
-        return names, np.array([code[t] for t in named], dtype=np.int64)
+        _check_params(self)
 
     def _solve(
         self, rows: _Design, n_blocks: int, previous: _Solution | None
@@ -334,33 +401,49 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
         ``exp(u_b - c)`` and the prior is the Gaussian on ``u_b - c``. One
         exponent per block keeps the problem well scaled for L-BFGS.
         """
-        F, y, weight, kind = rows.F, rows.y, rows.weight, rows.kind
-        size, online = rows.size_level, rows.online
+        y, weight, kind = rows.y, rows.weight, rows.kind
         n_sizes = LARGEST_SIZE - 1
         lam = float(self.prior_strength)
         total = float(weight.sum())
         # theta = [u (n_blocks), c, intercepts (2), size terms, online term]
         at_level, at_intercepts, at_sizes = n_blocks, n_blocks + 1, n_blocks + 3
         at_online = at_sizes + n_sizes
+        # The loss runs many times on every row, so what does not change is set up once:
+        # the kind, size and format terms as one offset per cell (kind x size x format,
+        # 24 cells); the labels' linear part as sums.
+        FT = rows.FT
+        cell = (kind * n_sizes + rows.size_level) * 2 + (rows.online > 0)
+        n_cells = 2 * n_sizes * 2
+        cells = np.arange(n_cells)
+        terms = np.zeros((n_cells, at_online + 1 - at_intercepts))
+        terms[cells, cells // (2 * n_sizes)] = 1.0
+        terms[cells, 2 + (cells // 2) % n_sizes] = 1.0
+        terms[cells, -1] = cells % 2
+        weighted_y = weight * y
+        block_y = FT @ weighted_y
+        cell_y = np.bincount(cell, weighted_y, minlength=n_cells)
 
         def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
             u, level = theta[:n_blocks], theta[at_level]
             coef = np.exp(u)
-            eta = F @ coef + theta[at_intercepts + kind] + theta[at_sizes + size]
-            eta += theta[at_online] * online
-            nll = np.logaddexp(0.0, eta) - y * eta  # cross-entropy with soft labels
-            g = weight * (0.5 * (1.0 + np.tanh(0.5 * eta)) - y)
+            offsets = terms @ theta[at_intercepts:]
+            eta = coef @ FT + offsets[cell]
+            small = np.exp(-np.abs(eta))  # softplus and sigmoid from one exp, both stable
+            softplus = np.maximum(eta, 0.0) + np.log1p(small)
+            fitted = weight * np.where(eta >= 0, 1.0, small) / (1.0 + small)
             v = u - level
             nuisance = theta[at_sizes:]
             value = (
-                weight @ nll + 0.5 * lam * (v @ v) + 0.5 * NUISANCE_RIDGE * (nuisance @ nuisance)
+                weight @ softplus
+                - coef @ block_y
+                - offsets @ cell_y  # minus the labels' part, sum of weight * y * eta
+                + 0.5 * lam * (v @ v)
+                + 0.5 * NUISANCE_RIDGE * (nuisance @ nuisance)
             )
             grad = np.empty_like(theta)
-            grad[:n_blocks] = coef * (F.T @ g) + lam * v
+            grad[:n_blocks] = coef * (FT @ fitted - block_y) + lam * v
             grad[at_level] = -lam * v.sum()
-            grad[at_intercepts : at_intercepts + 2] = np.bincount(kind, g, minlength=2)
-            grad[at_sizes:at_online] = np.bincount(size, g, minlength=n_sizes)
-            grad[at_online] = g @ online
+            grad[at_intercepts:] = terms.T @ (np.bincount(cell, fitted, minlength=n_cells) - cell_y)
             grad[at_sizes:] += NUISANCE_RIDGE * nuisance
             return float(value / total), grad / total
 
@@ -374,16 +457,35 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
                 rate = np.average(y[mine], weights=weight[mine]) if mine.any() else 0.5
                 rate = min(max(rate, 0.02), 0.98)
                 theta0[at_intercepts + k] = np.log(rate / (1.0 - rate))
+        # Scale each parameter by the curvature at the start (the Gauss-Newton diagonal), so
+        # that L-BFGS, which starts from the identity, needs far fewer steps; most so when
+        # warm-started near the answer.
+        coef = np.exp(theta0[:n_blocks])
+        eta = coef @ FT + (terms @ theta0[at_intercepts:])[cell]
+        spread = weight * 0.25 / np.cosh(0.5 * eta) ** 2  # weight * sigmoid * (1 - sigmoid)
+        curvature = np.empty_like(theta0)
+        curvature[:n_blocks] = coef**2 * (np.square(FT) @ spread) + lam
+        curvature[at_level] = lam * n_blocks
+        curvature[at_intercepts:] = np.square(terms).T @ np.bincount(
+            cell, spread, minlength=n_cells
+        )
+        curvature[at_sizes:] += NUISANCE_RIDGE
+        scale = np.sqrt(np.where(curvature > 0, curvature / total, 1.0))  # 0: no rows
+
+        def scaled_loss(z: np.ndarray) -> tuple[float, np.ndarray]:
+            value, grad = loss(theta0 + z / scale)
+            return value, grad / scale
+
         result = minimize(
-            loss,
-            theta0,
+            scaled_loss,
+            np.zeros_like(theta0),
             jac=True,
             method="L-BFGS-B",
             # Weights to three or four digits are plenty; tighter only costs iterations.
             options={"maxiter": int(self.max_iter), "ftol": 1e-8},
         )
         limit = float(np.log(self.max_weight))
-        theta = result.x
+        theta = theta0 + result.x / scale
         theta[:n_blocks] = theta[at_level] + np.clip(
             theta[:n_blocks] - theta[at_level], -limit, limit
         )

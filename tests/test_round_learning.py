@@ -15,11 +15,15 @@ from community.demo.community import seed_demo
 from community.extensions import db
 from community.members import profiles
 from community.models import Feedback, Interest, Match, MatchMember, MatchRound, User, utcnow
-from community.rounds.learning import training_set
+from community.rounds import proposal
+from community.rounds.adjustment import match_number, mean_pair_similarity, move_member
+from community.rounds.eligibility import members_for
+from community.rounds.learning import interest_topics, training_set
+from matching import FeedbackVectorizer, ProfileVectorizer
 from matching.feedback_model import MODEL_VERSION
 from tests.conftest import login
 from tests.factories import PASSWORD
-from tests.round_helpers import community, make_round, organizer
+from tests.round_helpers import community, make_round, opportunity, organizer
 from tests.test_browser import DESKTOP, PHONE, browser, live_server, shoot  # noqa: F401
 
 SECRET_NOTE = "Only the organizers may read this about my afternoon."
@@ -35,10 +39,11 @@ def two_topics(app) -> tuple[Interest, Interest]:
         return first, second
 
 
-def feedback_history(app, members) -> dict:
+def feedback_history(app, members, warm_camps=(0, 1)) -> dict:
     """Twelve members in two interest camps and 50 past pairs, each answered by both.
 
-    Pairs within a camp felt nurturing; pairs across camps felt draining or neutral.
+    Pairs within a camp of ``warm_camps`` felt nurturing; pairs within another camp
+    felt neutral; pairs across camps felt draining or neutral.
     """
     first, second = two_topics(app)
     people = community(members, 12)
@@ -51,6 +56,7 @@ def feedback_history(app, members) -> dict:
             camps[number % 2].append(person.id)
         same = [p for camp in camps.values() for p in combinations(camp, 2)]  # 30
         across = [(a, b) for a in camps[0] for b in camps[1]][:20]
+        warm = {u for camp in warm_camps for u in camps[camp]}
         past = utcnow() - timedelta(weeks=3)
         round_ = MatchRound(kind="groups", week_start=past.date(), status="approved")
         db.session.add(round_)
@@ -66,9 +72,12 @@ def feedback_history(app, members) -> dict:
             match.members = [MatchMember(user_id=u, status="accepted") for u in (a, b)]
             db.session.add(match)
             db.session.flush()
-            warm = (a, b) in same
+            within = (a, b) in same
             for u in (a, b):
-                feeling = "nurturing" if warm else ("draining" if number % 2 else "neutral")
+                if within:
+                    feeling = "nurturing" if a in warm else "neutral"
+                else:
+                    feeling = "draining" if number % 2 else "neutral"
                 db.session.add(
                     Feedback(
                         match_id=match.id, user_id=u, met=True, feeling=feeling, note=SECRET_NOTE
@@ -142,6 +151,56 @@ def test_volunteering_rounds_record_no_model(app, members):
     round_id = make_round(app, kind="volunteering")
     with app.app_context():
         assert "model" not in db.session.get(MatchRound, round_id).quality
+
+
+def test_a_volunteering_round_after_feedback_weighs_interests_by_the_model(
+    app, members, monkeypatch
+):
+    history = feedback_history(app, members, warm_camps=(0,))
+    with app.app_context():
+        for person in history["people"]:
+            db.session.get(User, person.id).profile.wants_volunteering = True
+        db.session.commit()
+    opportunity(app, capacity=12)
+    given = []
+
+    def assign_volunteers(*args, **kwargs):
+        given.append(kwargs["vectorizer"])
+        return real(*args, **kwargs)
+
+    real = proposal.matching.assign_volunteers
+    monkeypatch.setattr(proposal.matching, "assign_volunteers", assign_volunteers)
+    round_id = make_round(app, kind="volunteering")
+
+    (vectorizer,) = given
+    assert isinstance(vectorizer, FeedbackVectorizer) and vectorizer.n_meetings_ == 50
+    first, second = sorted(vectorizer.topic_weights_.values())
+    assert second > 1.2 * first  # the camp whose meetings felt nurturing counts for more
+    model = model_of(app, round_id)
+    assert model["version"] == MODEL_VERSION and model["n_meetings"] == 50
+
+
+def test_a_manual_move_is_rescored_with_the_learned_vectors(app, members):
+    feedback_history(app, members, warm_camps=(0,))
+    round_id = make_round(app)
+    weights = model_of(app, round_id)["weights"]
+    assert max(weights.values()) > 1.1 * min(weights.values())
+    with app.app_context():
+        round_ = db.session.get(MatchRound, round_id)
+        seat = round_.matches[0].members[0]
+        target = match_number(round_, 2)
+        move_member(round_, seat.id, target)
+        db.session.commit()
+        people = members_for(s.user_id for m in round_.matches for s in m.members)
+        everyone = [people[u] for u in sorted(people)]
+        learned = FeedbackVectorizer(topics=interest_topics()).fit(everyone)
+        learned.set_weights(weights)
+        row = {m.id: i for i, m in enumerate(everyone)}
+        mine = [row[s.user_id] for s in target.members]
+        expected = mean_pair_similarity(learned.transform(everyone)[mine])
+        plain = mean_pair_similarity(ProfileVectorizer().fit_transform(everyone)[mine])
+        assert target.score == pytest.approx(expected, abs=1e-6)
+        assert abs(target.score - plain) > 1e-3
 
 
 def test_withdrawn_consent_and_deleted_accounts_leave_the_next_training(app, members):

@@ -18,6 +18,7 @@ from community.models import (
 )
 from community.rounds.eligibility import members_for
 from community.rounds.errors import BadAdjustment, RoundNotReady
+from community.rounds.learning import round_vectorizer
 from community.rounds.pair_rules import avoid_pairs, ordered
 from community.rounds.venue_picks import replace_after_change
 from matching import join_words
@@ -132,7 +133,9 @@ def rescore(round_: MatchRound, changed: list[Match]) -> None:
     """Recompute the changed matches' scores and the round's quality figures.
 
     Scores are mean cosine similarities of the library's own profile vectors,
-    fitted on everyone in the proposal, so they compare with the library's.
+    fitted on everyone in the proposal and, when the round was scored by the
+    feedback model, rescaled by its learned weights, so they compare with the
+    library's.
     """
     db.session.flush()
     seats = db.session.execute(
@@ -143,7 +146,8 @@ def rescore(round_: MatchRound, changed: list[Match]) -> None:
     people = members_for(u for _, u in seats if u is not None)
     if changed and people and round_.kind != "volunteering":
         ordered_ids = sorted(people)
-        vectors = matching.ProfileVectorizer().fit_transform([people[i] for i in ordered_ids])
+        everyone = [people[i] for i in ordered_ids]
+        vectors = round_vectorizer(round_.quality, everyone).transform(everyone)
         row = {user_id: index for index, user_id in enumerate(ordered_ids)}
         for match in changed:
             rows = [row[s.user_id] for s in match.members if s.user_id in row]

@@ -4,8 +4,9 @@ The training set is built here from the community's own past groups and walks an
 the feedback given on them; nothing leaves the community and nothing comes in from
 elsewhere. Members who withdrew consent or deleted their account are left out: their
 profile, their answers and what others said about them are absent from the next
-training. The fitted ``matching.FeedbackVectorizer`` scores a groups or walks round;
-what it learned is kept on the round (``quality["model"]``) as aggregates only.
+training. The fitted ``matching.FeedbackVectorizer`` scores a groups or walks round (and
+weighs interests in a volunteering round); what it learned is kept on the round
+(``quality["model"]``) as aggregates and block weights only.
 """
 
 from __future__ import annotations
@@ -177,6 +178,8 @@ def learn(matched: Iterable[matching.Member]) -> LearnedModel:
         "n_again_answers": int(model.n_again_answers_),
         "min_support": MIN_SUPPORT,
         "converged": bool(model.converged_),
+        # Block weights, so that rescoring after an organizer's change uses the same vectors.
+        "weights": dict(model.metadata_["weights"]),
         "effects": [
             {
                 "feature": e.feature,
@@ -193,6 +196,23 @@ def learn(matched: Iterable[matching.Member]) -> LearnedModel:
         ],
     }
     return LearnedModel(model, record)
+
+
+def round_vectorizer(
+    quality: dict[str, Any] | None, members: list[matching.Member]
+) -> matching.ProfileVectorizer | FeedbackVectorizer:
+    """The vectors a round was scored with, refitted on ``members``.
+
+    A round scored by the model keeps its block weights in ``quality["model"]``;
+    they rescale the plain vectors of ``members`` as they did the round's. A round
+    without them was scored by plain similarity.
+    """
+    record = (quality or {}).get("model") or {}
+    weights = record.get("weights")
+    if not weights:
+        return matching.ProfileVectorizer().fit(members)
+    model = FeedbackVectorizer(topics=interest_topics(), random_state=RANDOM_STATE)
+    return model.fit(members).set_weights(weights)
 
 
 def plain_record() -> dict[str, Any]:

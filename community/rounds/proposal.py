@@ -154,8 +154,9 @@ def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
     avoid = avoid_pairs()
     report(20, f"Matching {len(people.members)} members")
     opportunities: list[Opportunity] = []
-    learned = learn(people.members) if round_.kind in LEARNING_KINDS else None
-    vectorizer = learned.vectorizer if learned else None
+    # Every kind learns from past groups and walks; volunteering weighs interests by it.
+    learned = learn(people.members)
+    vectorizer = learned.vectorizer
     result: matching.GroupingResult | matching.PairingResult | matching.AssignmentResult
     if round_.kind == "groups":
         result = matching.group_members(
@@ -185,10 +186,11 @@ def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
             avoid=avoid,
             random_state=round_.random_state,
             interest_names=names,
+            vectorizer=vectorizer,
         )
     report(80, "Saving the proposal")
     store_proposal(round_, result, people, {o.id: o for o in opportunities})
-    if learned:
+    if round_.kind in LEARNING_KINDS or vectorizer is not None:
         round_.quality = {**round_.quality, "model": learned.record}
     report(100, "Ready to preview")
 

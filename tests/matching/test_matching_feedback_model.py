@@ -244,3 +244,64 @@ def test_members_must_be_members_with_unique_ids():
         FeedbackVectorizer().fit([{"id": 1}])
     with pytest.raises(ValueError, match="member ids must be unique"):
         FeedbackVectorizer().fit([Member(id=1), Member(id=1)])
+
+
+def weekly(meetings, feedback):
+    """The planted history one round at a time, as a community's weekly loop sees it."""
+    for r in sorted({m.id[0] for m in meetings}):
+        yield (
+            [m for m in meetings if m.id[0] == r],
+            [f for f in feedback if f.meeting_id[0] == r],
+        )
+
+
+def test_weekly_partial_fits_reach_the_weights_of_one_fit_on_everything(city, planted):
+    meetings, feedback = planted
+    once = FeedbackVectorizer(topics=TOPICS).fit(city, meetings=meetings, feedback=feedback)
+    weekly_model = FeedbackVectorizer(topics=TOPICS)
+    for new_meetings, new_feedback in weekly(meetings, feedback):
+        weekly_model.partial_fit(city, meetings=new_meetings, feedback=new_feedback)
+    np.testing.assert_allclose(weekly_model.weights_, once.weights_, rtol=0.02)
+    assert weekly_model.n_answers_ == once.n_answers_
+    assert weekly_model.n_meetings_ == once.n_meetings_
+    assert [e.summary for e in weekly_model.learned_effects_] == [
+        e.summary for e in once.learned_effects_
+    ]
+
+
+def test_refits_are_deterministic(city, planted):
+    meetings, feedback = planted
+    runs = []
+    for _ in range(2):
+        model = FeedbackVectorizer(topics=TOPICS, max_answers=1_500, random_state=4)
+        for new_meetings, new_feedback in weekly(meetings, feedback):
+            model.partial_fit(city, meetings=new_meetings, feedback=new_feedback)
+        runs.append(model)
+    one, two = runs
+    assert one.n_answers_ == 1_500  # the history is capped at max_answers
+    assert np.array_equal(one.weights_, two.weights_)
+    assert np.array_equal(one.transform(city), two.transform(city))
+    assert one.metadata_ == two.metadata_
+
+
+def test_partial_fit_takes_each_meeting_once_among_the_same_members(city, planted):
+    meetings, feedback = planted
+    first, first_feedback = next(weekly(meetings, feedback))
+    model = FeedbackVectorizer(topics=TOPICS).partial_fit(
+        city, meetings=first, feedback=first_feedback
+    )
+    with pytest.raises(ValueError, match="was given to an earlier fit"):
+        model.partial_fit(city, meetings=first[:1], feedback=[])
+    with pytest.raises(ValueError, match="the members of the first fit"):
+        model.partial_fit(city[:-1], meetings=[], feedback=[])
+
+
+def test_stored_weights_give_the_vectors_they_were_learned_with(city, planted):
+    meetings, feedback = planted
+    learned = FeedbackVectorizer(topics=TOPICS).fit(city, meetings=meetings, feedback=feedback)
+    stored = json.loads(json.dumps(learned.metadata_["weights"]))  # as a round keeps them
+    again = FeedbackVectorizer(topics=TOPICS).fit(city).set_weights({**stored, "topic:gone": 3.0})
+    np.testing.assert_allclose(again.transform(city), learned.transform(city), atol=1e-4)
+    np.testing.assert_allclose(again.idf_, learned.idf_, rtol=1e-4)
+    with pytest.raises(ValueError, match="must be positive"):
+        again.set_weights({"comfort": 0.0})
