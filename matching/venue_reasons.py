@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from .feasibility import haversine_km
 from .members import slot_label
 from .venue_search import _VenueArrays
 from .venue_types import MeetingRequest, Venue
+
+_when = cache(slot_label)  # 21 labels, asked for once per placed meeting
 
 
 def _reach_phrase(r: MeetingRequest) -> str:
@@ -60,6 +64,6 @@ def _placed_reason(r: MeetingRequest, venue: Venue, farthest_km: float) -> str:
     who = "you" if len(r.locations) == 1 else "any of you"
     start = "start at" if r.walk else "meet at"
     return (
-        f"You {start} {venue.name}{described} on {slot_label(r.slot)}s, "
+        f"You {start} {venue.name}{described} on {_when(r.slot)}s, "
         f"{farthest_km:.1f} km at most from {who}"
     )

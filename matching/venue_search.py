@@ -1,8 +1,9 @@
 """The search behind :func:`matching.venues.place_meetings`: candidate venues, then the assignment.
 
-Candidates come from one tree per (slot, needs); the assignment splits meetings that every
-best placement seats (solved by the auction) from those competing for too few seats (an
-exact sparse solve), then seats whoever is left where a fitting venue has room."""
+Candidates come from one k-d tree per (slot, needs), built once and reused. The assignment
+splits meetings that every best placement seats (solved by the library's auction) from those
+competing for too few seats (an exact sparse solve); the latter see every venue they can reach,
+so the split, and the number placed, are those of the exact problem."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import (
+    breadth_first_order,
+    connected_components,
+    maximum_flow,
+    min_weight_full_bipartite_matching,
+)
 from scipy.spatial import cKDTree
 
 from .feasibility import EARTH_RADIUS_KM, haversine_km
@@ -30,10 +36,30 @@ NOISE_KM = 0.05  # km of travel per member that one level of noise costs: quiete
 _REACH_SLACK = 1e-9  # the tree's chord and haversine_km may round a boundary venue apart
 
 
+SOLVE_EDGES = 24  # a meeting's cheapest edges the solves see (the split sees them all)
+
+
+COST_UNIT_KM = 0.01  # the exact solve of the short seats counts cost in 10 m steps
+
+
+_OWN_SOLVE_SEATS = 400  # contested parts this large get their own exact solve, smaller share one
+
+
 def _unit_vectors(coords: np.ndarray) -> np.ndarray:
     """Radian (lat, lon) to points on the unit sphere, where chord length orders distance."""
     lat, lon = coords[..., 0], coords[..., 1]
     return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
+
+
+def _chord(km: np.ndarray) -> np.ndarray:
+    """The chord on the unit sphere of a great-circle distance (inf stays inf)."""
+    return np.where(
+        np.isfinite(km), 2 * np.sin(np.minimum(km / (2 * EARTH_RADIUS_KM), np.pi / 2)), np.inf
+    )
+
+
+def _needs(step_free: bool, quiet: bool, walk: bool) -> int:
+    return int(step_free) | int(quiet) << 1 | int(walk) << 2
 
 
 class _MeetingArrays:
@@ -41,26 +67,38 @@ class _MeetingArrays:
 
     def __init__(self, requests: Sequence[MeetingRequest]) -> None:
         n = len(requests)
-        width = max((len(r.locations) for r in requests), default=1)
+        sizes = np.array([len(r.locations) for r in requests], dtype=np.int64)
+        width = int(sizes.max(initial=1))
         self.slot = np.array([r.slot for r in requests], dtype=np.int64)
+        self.present = np.arange(width) < sizes[:, None]
         coords = np.zeros((n, width, 2))
         self.limit = np.full((n, width), np.inf)
-        self.present = np.zeros((n, width), dtype=bool)
-        for i, r in enumerate(requests):
-            k = len(r.locations)
-            coords[i, :k] = r.locations
-            coords[i, k:] = r.locations[0]
-            self.limit[i, :k] = r.max_km
-            self.present[i, :k] = True
-        self.coords = np.radians(coords)
-        self.size = self.present.sum(axis=1)
+        if n:
+            coords[self.present] = [p for r in requests for p in r.locations]
+            self.limit[self.present] = [km for r in requests for km in r.max_km]
+            coords[~self.present] = np.repeat(coords[:, 0], width - sizes, axis=0)
+        # Tightest member first (padding, reaching everywhere, last): checks drop pairs sooner.
+        order = np.argsort(self.limit, axis=1, kind="stable")
+        self.limit = np.take_along_axis(self.limit, order, axis=1)
+        self.present = np.take_along_axis(self.present, order, axis=1)
+        self.coords = np.radians(np.take_along_axis(coords, order[..., None], axis=1))
+        self.size = sizes
         self.needs = np.array(
             [_needs(r.needs_step_free, r.wants_quiet, r.walk) for r in requests], dtype=np.int64
         )
-
-
-def _needs(step_free: bool, quiet: bool, walk: bool) -> int:
-    return int(step_free) | int(quiet) << 1 | int(walk) << 2
+        # Geometry for the trees: members on the unit sphere, the chord each can travel,
+        # the centre, and the member who can travel least.
+        self.unit = _unit_vectors(self.coords)
+        self.reach = _chord(self.limit)  # checked exactly: a venue past max_km is out
+        centre = np.where(self.present[..., None], self.unit, 0.0).sum(axis=1)
+        self.centre = centre / np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-12)
+        self.tight_at = self.unit[:, 0] if n else np.zeros((0, 3))
+        # The trees' radii get a little slack; the exact check comes after.
+        self.tight_reach = (
+            self.reach[:, 0] * (1 + _REACH_SLACK) + _REACH_SLACK if n else np.zeros(0)
+        )
+        # Any venue the tightest member reaches lies within this chord of the centre.
+        self.bound = np.linalg.norm(self.centre - self.tight_at, axis=1) + self.tight_reach
 
 
 class _VenueArrays:
@@ -74,6 +112,7 @@ class _VenueArrays:
         self.quiet = np.array([v.quietness == "quiet" for v in venues], dtype=bool)
         self.noise = np.array([QUIETNESS.index(v.quietness) for v in venues], dtype=np.float64)
         self.walk_start = np.array([v.starts_walks for v in venues], dtype=bool)
+        self.unit = _unit_vectors(self.coords)
 
     def serve(self, needs: int) -> np.ndarray:
         """Which venues meet a set of needs (as :func:`_needs` encodes it)."""
@@ -87,140 +126,262 @@ class _VenueArrays:
         return ok
 
 
-def _candidate_edges(
-    meets: _MeetingArrays, places: _VenueArrays, noise_km: float, pool: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Up to ``pool`` edges per meeting that obey every rule, nearest its centre first.
+class _VenueSearch:
+    """Every meeting's feasible venues: the nearest few for all, every one for those who ask.
 
-    Columns number ``venue * N_SLOTS + slot``. Rows come out sorted and,
-    within a row, cost ascending.
+    One :class:`scipy.spatial.cKDTree` per (slot, needs) holds the venues open then that
+    meet those needs; meetings are searched a whole group at a time. Edges number their
+    columns ``venue * N_SLOTS + slot``.
     """
-    n = len(meets.slot)
-    if n == 0 or len(places.coords) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
-    members = _unit_vectors(meets.coords)
-    centre = np.where(meets.present[..., None], members, 0.0).sum(axis=1)
-    centre /= np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-12)
-    tight = np.argmin(meets.limit, axis=1)
-    tight_at = members[np.arange(n), tight]
-    tight_km = meets.limit[np.arange(n), tight]
-    # Any venue the tightest member reaches lies within this chord of the centre.
-    bound = np.linalg.norm(centre - tight_at, axis=1)
-    bound += 2 * np.sin(np.minimum(tight_km / (2 * EARTH_RADIUS_KM), np.pi / 2))
-    bound = bound * (1 + _REACH_SLACK) + _REACH_SLACK
-    venue_at = _unit_vectors(places.coords)
-    width = meets.coords.shape[1]
-    parts = []
-    for group in np.unique(meets.slot * 8 + meets.needs):
-        slot, needs = divmod(int(group), 8)
-        who = np.flatnonzero((meets.slot == slot) & (meets.needs == needs))
-        where = np.flatnonzero(places.open[:, slot] & places.serve(needs))
-        if len(where) == 0:
-            continue
-        k = min(pool, len(where))
-        _, found = cKDTree(venue_at[where]).query(
-            centre[who], k=k, distance_upper_bound=float(bound[who].max())
-        )
-        found = np.asarray(found).reshape(len(who), k)
-        hit = found < len(where)
-        rows = np.repeat(who, hit.sum(axis=1))
-        venue = where[found[hit]]
-        venue_coords = places.coords[venue]
-        d = np.stack(
-            [haversine_km(meets.coords[rows, p], venue_coords) for p in range(width)], axis=1
-        )
-        reach = (d <= meets.limit[rows]).all(axis=1)
-        travel = np.where(meets.present[rows], d, 0.0).sum(axis=1)
-        rows, venue, travel = rows[reach], venue[reach], travel[reach]
-        cost = travel + noise_km * meets.size[rows] * places.noise[venue]
-        parts.append((rows, venue * N_SLOTS + slot, cost))
-    if not parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
-    rows = np.concatenate([p[0] for p in parts])
-    cols = np.concatenate([p[1] for p in parts])
-    cost = np.concatenate([p[2] for p in parts])
-    order = np.lexsort((cols, cost, rows))
-    return rows[order], cols[order], cost[order]
+
+    def __init__(self, meets: _MeetingArrays, places: _VenueArrays, noise_km: float) -> None:
+        self.meets, self.places, self.noise_km = meets, places, noise_km
+        key = meets.slot * 8 + meets.needs
+        self._order = np.argsort(key, kind="stable")
+        self._keys, self._starts = np.unique(key[self._order], return_index=True)
+        self._trees: dict[int, tuple[cKDTree | None, np.ndarray]] = {}
+
+    def _tree(self, key: int) -> tuple[cKDTree | None, np.ndarray]:
+        if key not in self._trees:
+            slot, needs = divmod(key, 8)
+            where = np.flatnonzero(self.places.open[:, slot] & self.places.serve(needs))
+            tree = cKDTree(self.places.unit[where]) if len(where) else None
+            self._trees[key] = (tree, where)
+        return self._trees[key]
+
+    def _groups(self, mask: np.ndarray | None = None):
+        """(key, meetings) for each (slot, needs), optionally only meetings in ``mask``."""
+        ends = np.append(self._starts[1:], len(self._order))[: len(self._starts)]
+        for key, a, b in zip(self._keys.tolist(), self._starts, ends, strict=True):
+            who = self._order[a:b]
+            if mask is not None:
+                who = who[mask[who]]
+            if len(who):
+                yield key, who
+
+    def nearest(self, pool: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each meeting's feasible venues among the ``pool`` nearest its centre.
+
+        Returns rows, cols, cost (rows sorted, cost ascending within a row) and, per
+        meeting, whether that search already saw every venue the meeting can reach.
+        """
+        meets, places = self.meets, self.places
+        n = len(meets.slot)
+        complete = np.ones(n, dtype=bool)
+        # One row of ``pool`` slots per meeting, each row cost-sorted as it is filled, so the
+        # edges come out in order without a sort over all of them.
+        venue_of = np.zeros((n, pool), dtype=np.int64)
+        cost_of = np.full((n, pool), np.inf)
+        for key, who in self._groups():
+            tree, where = self._tree(key)
+            if tree is None:
+                continue
+            k = min(pool, len(where))
+            _, found = tree.query(
+                meets.centre[who], k=k, distance_upper_bound=float(meets.bound[who].max())
+            )
+            found = np.asarray(found).reshape(len(who), k)
+            ok = found < len(where)
+            complete[who] = ok.sum(axis=1) < k
+            venue = where[np.minimum(found, len(where) - 1)]
+            at = places.unit[venue]
+            travel = np.zeros(found.shape)
+            # Member by member on the (meetings, venues) block, tightest member first.
+            for p in range(meets.unit.shape[1]):
+                live = meets.present[who, p]
+                if not live.any():
+                    break  # members are sorted, so nobody here has a member past p
+                gap = at - meets.unit[who, p][:, None, :]
+                chord = np.sqrt(np.einsum("gkj,gkj->gk", gap, gap))
+                ok &= chord <= meets.reach[who, p][:, None]
+                km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord / 2, 1.0))
+                travel += np.where(live[:, None], km, 0.0)
+            cost = travel + self.noise_km * meets.size[who, None] * places.noise[venue]
+            cost = np.where(ok, cost, np.inf)
+            order = np.argsort(cost, axis=1, kind="stable")
+            cost_of[who, :k] = np.take_along_axis(cost, order, axis=1)
+            venue_of[who, :k] = np.take_along_axis(venue * N_SLOTS + key // 8, order, axis=1)
+        found_any = np.isfinite(cost_of)
+        rows = np.repeat(np.arange(n), found_any.sum(axis=1))
+        return rows, venue_of[found_any], cost_of[found_any], complete
+
+    def within_reach(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every feasible venue of the meetings in ``mask`` (a ball around the tightest member)."""
+        parts = []
+        for key, who in self._groups(mask):
+            tree, where = self._tree(key)
+            if tree is None:
+                continue
+            found = tree.query_ball_point(
+                self.meets.tight_at[who], r=self.meets.tight_reach[who], return_sorted=False
+            )
+            counts = np.fromiter(map(len, found), dtype=np.int64, count=len(who))
+            venue = np.concatenate([*found, []]).astype(np.int64)
+            parts.append(self._check(np.repeat(who, counts), where[venue], key))
+        if not parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+        rows, cols, cost = (np.concatenate(part) for part in zip(*parts, strict=True))
+        return rows, cols, cost
+
+    def _check(
+        self, rows: np.ndarray, venue: np.ndarray, key: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Keep the (meeting, venue) pairs every member reaches; cost is travel plus noise."""
+        meets, at = self.meets, self.places.unit[venue]
+        travel = np.zeros(len(rows))
+        # Member by member, tightest first, dropping pairs as soon as someone cannot reach.
+        for p in range(meets.unit.shape[1]):
+            live = np.flatnonzero(meets.present[rows, p])
+            gap = meets.unit[rows[live], p] - at[live]
+            chord = np.sqrt(np.einsum("ij,ij->i", gap, gap))
+            ok = np.ones(len(rows), dtype=bool)
+            ok[live] = chord <= meets.reach[rows[live], p]
+            travel[live] += 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord / 2, 1.0))
+            rows, venue, at, travel = rows[ok], venue[ok], at[ok], travel[ok]
+        cost = travel + self.noise_km * meets.size[rows] * self.places.noise[venue]
+        return rows, venue * N_SLOTS + key // 8, cost
 
 
-def _assign(
-    rows: np.ndarray,
-    cols: np.ndarray,
-    cost: np.ndarray,
-    n: int,
-    capacity: np.ndarray,
-    candidates: int,
-) -> np.ndarray:
-    """Indices into the edges of the chosen (meeting, venue slot) pairs.
+def _assign(search: _VenueSearch, n: int, capacity: np.ndarray, candidates: int) -> np.ndarray:
+    """The venue slot (column) each meeting takes, ``-1`` for none.
 
-    ``rows`` sorted and, within a row, cost ascending (as
-    :func:`_candidate_edges` returns them); each meeting keeps its
-    ``candidates`` cheapest. :func:`_split_contested` then separates the
-    meetings that compete for too few seats from those every maximum
-    placement seats. The auction seats the latter, where everyone can be
-    seated and it converges quickly; :func:`_fill_short_seats` fills the
-    short seats. Run on the whole problem, the auction has to raise the
-    price of every short seat to the placement weight in steps of about its
-    epsilon before the meetings left out give up; at 2,000 meetings it hit
-    its iteration cap and left out meetings that could have been seated.
+    Each meeting starts with its ``candidates`` cheapest venues among the
+    ``SEARCH_FACTOR * candidates`` nearest. :func:`_split_contested` then finds
+    the meetings some maximum placement leaves out; those get every venue
+    they can reach (a ball query on the tightest member's reach), and the
+    split is redone until every meeting it calls contested sees all its
+    venues. At that point no far venue can seat one more meeting, so the
+    number placed is the exact maximum. The auction
+    (:func:`matching.volunteers.solve_transport`) seats the rest, who can all
+    be seated; :func:`_fill_short_seats` fills the short seats exactly.
     """
+    pool_rows, pool_cols, pool_cost, complete = search.nearest(SEARCH_FACTOR * candidates)
+    start = np.searchsorted(pool_rows, np.arange(n))
+    keep = np.arange(len(pool_rows)) - start[pool_rows] < candidates
+    rows, cols, cost = pool_rows[keep], pool_cols[keep], pool_cost[keep]
+    full = np.zeros(n, dtype=bool)  # meetings whose edges are every venue they can reach
+    while True:
+        short_rows, short_cols, seated = _split_contested(rows, cols, n, capacity)
+        grow = short_rows & ~full
+        if not grow.any():
+            break
+        # Complete searches already hold every reachable venue; the others ask the trees.
+        whole = grow & complete
+        wide = search.within_reach(grow & ~complete)
+        again = np.flatnonzero(whole[pool_rows])
+        stay = np.flatnonzero(~grow[rows])
+        rows, cols, cost = (
+            np.concatenate(part)
+            for part in zip(
+                (rows[stay], cols[stay], cost[stay]),
+                (pool_rows[again], pool_cols[again], pool_cost[again]),
+                wide,
+                strict=True,
+            )
+        )
+        order = np.argsort(rows, kind="stable")
+        rows, cols, cost = rows[order], cols[order], cost[order]
+        full |= grow
+    seat_of = np.full(n, -1, dtype=np.int64)
     if len(rows) == 0:
-        return np.zeros(0, dtype=np.int64)
-    start = np.searchsorted(rows, np.arange(n))
-    keep = np.arange(len(rows)) - start[rows] < candidates
-    # Meetings some maximum placement would leave out get every edge found for them,
-    # so a far seat the cheapest few miss can still take one of them.
-    short_rows, _ = _split_contested(rows[keep], cols[keep], n, capacity)
-    kept = np.flatnonzero(keep | short_rows[rows])
-    rows, cols, cost = rows[kept], cols[kept], cost[kept]
-    scale = float(cost.max()) * (1 + 1e-9) + 1e-12
-    fit = 1.0 - cost / scale
-    # Both parts see the same edges as the split, so everyone outside the contested
-    # part can be seated and the forward auction never has to price anyone out.
-    short_rows, short_cols = _split_contested(rows, cols, n, capacity)
+        return seat_of
+    # The split needed every edge; the solves need only the cheapest few of each meeting
+    # plus those of one maximum placement, which keep the same number placeable.
+    # Only widened meetings have more; theirs are sorted by cost here, the rest already are.
+    taken = np.isin(rows * len(capacity) + cols, seated)
+    widened = np.flatnonzero(full[rows])
+    by_cost = widened[np.lexsort((cost[widened], rows[widened]))]
+    rank = np.zeros(len(rows), dtype=np.int64)
+    rank[by_cost] = np.arange(len(by_cost)) - np.searchsorted(rows[by_cost], rows[by_cost])
+    # Each venue slot keeps its cheapest few too: a far seat that must be filled then goes
+    # to the meeting nearest it, not to whichever meeting the maximum flow put there.
+    by_col = widened[np.lexsort((cost[widened], cols[widened]))]
+    col_rank = np.zeros(len(rows), dtype=np.int64)
+    col_rank[by_col] = np.arange(len(by_col)) - np.searchsorted(cols[by_col], cols[by_col])
+    keep = np.flatnonzero((rank < SOLVE_EDGES) | (col_rank < SOLVE_EDGES) | taken)
+    rows, cols, cost = rows[keep], cols[keep], cost[keep]
     outside = np.flatnonzero(~short_rows[rows] & ~short_cols[cols])
-    chosen = [outside[solve_transport(rows[outside], cols[outside], fit[outside], n, capacity)]]
+    if len(outside):
+        # Only the rows present, so a meeting with many edges does not widen every row.
+        present, dense = np.unique(rows[outside], return_inverse=True)
+        scale = float(cost[outside].max()) * (1 + 1e-9) + 1e-12
+        chosen = outside[
+            solve_transport(
+                dense, cols[outside], 1.0 - cost[outside] / scale, len(present), capacity
+            )
+        ]
+        seat_of[rows[chosen]] = cols[chosen]
     contested = np.flatnonzero(short_rows[rows] & short_cols[cols])
     if len(contested):
-        chosen.append(
-            contested[
-                _fill_short_seats(rows[contested], cols[contested], cost[contested], n, capacity)
-            ]
-        )
-    return kept[np.concatenate(chosen)]
+        chosen = contested[
+            _fill_short_seats(rows[contested], cols[contested], cost[contested], capacity)
+        ]
+        seat_of[rows[chosen]] = cols[chosen]
+    return seat_of
 
 
 def _fill_short_seats(
-    rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int, capacity: np.ndarray
+    rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, capacity: np.ndarray
 ) -> np.ndarray:
     """Indices of the chosen edges where every seat of every venue slot ends filled.
 
     Every seat must be taken, so this is a full matching of the seats into
-    the meetings, solved exactly at least cost by scipy's sparse LAPJV
-    (:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching`). The
-    auction struggles here: forward, the short seats' prices must climb to
-    the placement weight in steps of about epsilon before the meetings left
-    out give up; transposed, the copies of one venue slot's seats outbid
-    one another in the same small steps (4.5 s and its iteration cap at
-    20,000 meetings with evening venues scarce); with epsilon scaling the
-    coarse phases overshoot and meetings that belong in a seat give up.
+    the meetings, solved at least cost (in steps of ``COST_UNIT_KM``) by
+    scipy's sparse LAPJV
+    (:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching`), once
+    per connected part: on a rectangular problem it scans every meeting at
+    each step of its shortest-path search, so two slots solved apart take
+    about half the time of both at once. The auction struggles here: forward, the
+    short seats' prices must climb to the placement weight in steps of about
+    its epsilon before the meetings left out give up; transposed, the copies
+    of one venue slot's seats outbid one another in the same small steps;
+    with epsilon scaling the coarse phases overshoot and meetings that
+    belong in a seat give up.
     """
-    short = np.unique(cols)
-    seats = capacity[short].astype(np.int64)
-    first_seat = np.zeros(len(capacity), dtype=np.int64)
-    first_seat[short] = np.cumsum(seats) - seats
-    per_edge = capacity[cols].astype(np.int64)
-    edge = np.repeat(np.arange(len(rows)), per_edge)
-    seat = first_seat[cols[edge]] + _ranges(per_edge)
-    # Shift costs off zero: an explicit zero would still count as an edge, but keep it plain.
-    graph = sparse.csr_array((cost[edge] + 1.0, (seat, rows[edge])), shape=(int(seats.sum()), n))
+    meeting, row = np.unique(rows, return_inverse=True)
+    column, col = np.unique(cols, return_inverse=True)
+    n_parts, label = connected_components(
+        sparse.csr_array(
+            (np.ones(len(rows)), (row, len(meeting) + col)),
+            shape=(len(meeting) + len(column),) * 2,
+        ),
+        directed=False,
+    )
+    part_seats = np.bincount(label[len(meeting) :], weights=capacity[column], minlength=n_parts)
+    part = label[row]
+    # Small parts share one solve: a call per part would cost more than it saves.
+    part = np.where(part_seats[part] >= _OWN_SOLVE_SEATS, part, -1)
+    seats = capacity[cols].astype(np.int64)
+    chosen = []
+    for p in np.unique(part).tolist():
+        idx = np.flatnonzero(part == p)
+        chosen.append(idx[_full_seat_matching(rows[idx], cols[idx], cost[idx], seats[idx])])
+    return np.concatenate(chosen)
+
+
+def _full_seat_matching(
+    row: np.ndarray, col: np.ndarray, cost: np.ndarray, seats: np.ndarray
+) -> np.ndarray:
+    """Indices of the edges of a least-cost matching that fills every seat of every column."""
+    meeting, r = np.unique(row, return_inverse=True)
+    column, c = np.unique(col, return_inverse=True)
+    per_col = np.zeros(len(column), dtype=np.int64)
+    per_col[c] = seats
+    first_seat = np.cumsum(per_col) - per_col
+    edge = np.repeat(np.arange(len(r)), seats)
+    seat = first_seat[c[edge]] + _ranges(seats)
+    # Costs in whole units of COST_UNIT_KM, shifted off zero (an explicit zero would still
+    # be an edge, but keep it plain). Whole units let the solver settle many meetings at one
+    # distance per scan instead of one: 5 times faster at 20,000 meetings with evening venues
+    # scarce. Rounding moves any placement's cost by at most half a unit per seat, so the
+    # result is within one unit per seat of the least cost.
+    weight = np.round(cost[edge] / COST_UNIT_KM) + 1.0
+    graph = sparse.csr_array((weight, (seat, r[edge])), shape=(int(per_col.sum()), len(meeting)))
     seat_idx, row_idx = min_weight_full_bipartite_matching(graph)
     # Map each (seat, meeting) pair back to its edge.
-    key = seat.astype(np.int64) * n + rows[edge]
+    key = seat * len(meeting) + r[edge]
     order = np.argsort(key, kind="stable")
-    found = order[np.searchsorted(key[order], seat_idx.astype(np.int64) * n + row_idx)]
+    found = order[np.searchsorted(key[order], seat_idx.astype(np.int64) * len(meeting) + row_idx)]
     return edge[found]
 
 
@@ -232,44 +393,47 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
 
 def _split_contested(
     rows: np.ndarray, cols: np.ndarray, n: int, capacity: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Meetings some maximum placement leaves out, and the venue slots they reach.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Meetings some maximum placement leaves out, the venue slots they reach, and one
+    maximum placement (as keys ``meeting * len(capacity) + venue slot``).
 
-    A maximum matching (Hopcroft-Karp, each venue slot split into one column
-    per seat) seats the most meetings these edges can. The meetings
-    reachable from an unseated one by alternating paths (the Gallai-Edmonds
-    set) are exactly those some maximum placement leaves out; the venue
-    slots they reach are full in every maximum placement and held by those
-    meetings only. So the problem splits in two: those meetings on those
-    venue slots, where every seat is filled, and everyone else, who is
-    seated in every maximum placement. Both sets are the same whichever
-    maximum matching is found, so the result does not depend on it.
+    A maximum flow (Dinic's, :func:`scipy.sparse.csgraph.maximum_flow`: source to
+    each meeting, meeting to venue slot, venue slot to sink with its capacity)
+    seats the most meetings these edges can. The meetings reachable from an
+    unseated one by alternating paths (the Gallai-Edmonds set) are exactly
+    those some maximum placement leaves out; the venue slots they reach are
+    full in every maximum placement and held by those meetings only. So the
+    problem splits in two: those meetings on those venue slots, where every
+    seat is filled, and everyone else, who is seated in every maximum
+    placement. Both sets are the same whichever maximum flow is found, so the
+    result does not depend on it. The alternating paths are one
+    breadth-first search of the residual graph from the source. (Hopcroft-Karp
+    on one column per seat took 15 times as long at 20,000 meetings with
+    evening venues scarce, where the alternating paths are long.)
     """
-    # No venue slot needs more seats than meetings that can reach it.
-    seats = np.minimum(capacity.astype(np.int64), np.bincount(cols, minlength=len(capacity)))
-    first_seat = np.cumsum(seats) - seats
-    per_edge = seats[cols]
-    edge = np.repeat(np.arange(len(rows)), per_edge)
-    seat = first_seat[cols[edge]] + _ranges(per_edge)
+    m = len(capacity)
+    source, sink = n + m, n + m + 1
+    used = np.unique(cols)
     graph = sparse.csr_array(
-        (np.ones(len(edge), dtype=np.int8), (rows[edge], seat)), shape=(n, int(seats.sum()))
+        (
+            np.concatenate([np.ones(n + len(rows)), capacity[used]]).astype(np.int32),
+            (
+                np.concatenate([np.full(n, source), rows, n + used]),
+                np.concatenate([np.arange(n), n + cols, np.full(len(used), sink)]),
+            ),
+        ),
+        shape=(sink + 1, sink + 1),
     )
-    seat_of = maximum_bipartite_matching(graph, perm_type="column")
-    matched = seat_of >= 0
-    held = np.zeros(n, dtype=np.int64)
-    held[matched] = np.searchsorted(first_seat, seat_of[matched], side="right") - 1
-    reach = sparse.csr_array(
-        (np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, len(capacity))
-    )
-    short_rows = ~matched & (np.bincount(rows, minlength=n) > 0)
-    short_cols = np.zeros(len(capacity), dtype=bool)
-    frontier = short_rows.copy()
-    while frontier.any():
-        new_cols = (reach.T @ frontier.astype(np.int8) > 0) & ~short_cols
-        short_cols |= new_cols
-        frontier = matched & new_cols[held] & ~short_rows
-        short_rows |= frontier
-    return short_rows, short_cols
+    flow = maximum_flow(graph, source, sink, method="dinic").flow
+    pairs = flow.tocoo()
+    mine = (pairs.data > 0) & (pairs.row < n)  # meeting to venue slot, carrying flow
+    seated = pairs.row[mine].astype(np.int64) * m + (pairs.col[mine] - n)
+    residual = (graph - flow).tocsr()
+    residual.data = (residual.data > 0).astype(np.int8)
+    residual.eliminate_zeros()
+    reached = np.zeros(sink + 1, dtype=bool)
+    reached[breadth_first_order(residual, source, directed=True, return_predecessors=False)] = True
+    return reached[:n], reached[n:source], seated
 
 
 def _options(

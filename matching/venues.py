@@ -22,18 +22,17 @@ from typing import Any
 import numpy as np
 
 from .feasibility import haversine_km
-from .members import N_SLOTS, Member, slot_label
+from .members import N_SLOTS, Member
 from .results import Match
-from .venue_reasons import _placed_reason, _unplaced_reason
+from .venue_reasons import _placed_reason, _unplaced_reason, _when
 from .venue_search import (
     CANDIDATES,
     NOISE_KM,
-    SEARCH_FACTOR,
     _assign,
-    _candidate_edges,
     _MeetingArrays,
     _seat_the_rest,
     _VenueArrays,
+    _VenueSearch,
 )
 from .venue_types import (
     MEETING_KINDS,
@@ -140,6 +139,7 @@ def place_meetings(
     candidates : int
         Venues each meeting keeps for the assignment, cheapest first (chosen
         among the ``SEARCH_FACTOR * candidates`` nearest that obey the rules).
+        Meetings competing for too few seats see every venue they can reach.
     noise_km : float
         Cost, in km per member, of each level of noise ("quiet" 0,
         "some_noise" 1, "lively" 2): among equally near venues the quieter
@@ -160,16 +160,20 @@ def place_meetings(
     summed over members plus the noise term.
 
     Candidates come from a k-d tree (:class:`scipy.spatial.cKDTree` on unit
-    vectors) per slot and per set of needs, holding the venues open then
-    that meet those needs: the nearest to the meeting's centre, no farther
-    than its tightest member can reach. A maximum matching first splits the
-    meetings that compete for too few seats from those every maximum
-    placement seats (see :func:`_assign`). The latter go to the library's
-    auction (:func:`matching.volunteers.solve_transport`, fit
-    ``1 - cost / max cost`` plus a placement weight of 10); the short seats
-    are filled at least cost by scipy's sparse LAPJV. A last pass
-    seats any meeting still unplaced at the cheapest venue that obeys the
-    rules and has room, looking at every venue.
+    vectors) per slot and per set of needs, built once and reused, holding
+    the venues open then that meet those needs: each meeting keeps its
+    ``candidates`` cheapest among the nearest to its centre. A maximum flow
+    then finds the meetings that compete for too few seats (some maximum
+    placement leaves them out); those get every venue their tightest member
+    can reach (a ball query on the same trees) and the split is redone until
+    every contested meeting sees all its venues, so the number placed is the
+    exact maximum (see :func:`matching.venue_search._assign`). The meetings
+    every maximum placement seats go to the library's auction
+    (:func:`matching.volunteers.solve_transport`, fit ``1 - cost / max cost``
+    plus a placement weight of 10); the short seats are filled at least cost
+    (counted in 10 m steps) by scipy's sparse LAPJV. A last pass seats any
+    meeting still unplaced at the cheapest venue that obeys the rules and has
+    room, looking at every venue.
     """
     del random_state  # nothing here is random; kept so every matcher is called alike
     requests = list(requests)
@@ -192,11 +196,8 @@ def place_meetings(
     n = len(requests)
     meets = _MeetingArrays(requests)
     places = _VenueArrays(venues)
-    rows, cols, cost = _candidate_edges(meets, places, noise_km, SEARCH_FACTOR * candidates)
     capacity = np.repeat(np.array([v.capacity for v in venues], dtype=np.float64), N_SLOTS)
-    picked = _assign(rows, cols, cost, n, capacity, candidates)
-    seat_of = np.full(n, -1, dtype=np.int64)
-    seat_of[rows[picked]] = cols[picked]
+    seat_of = _assign(_VenueSearch(meets, places, noise_km), n, capacity, candidates)
     _seat_the_rest(seat_of, requests, places, capacity, noise_km)
 
     venue_of = np.where(seat_of >= 0, seat_of // N_SLOTS, 0)
@@ -216,7 +217,7 @@ def place_meetings(
                 key=r.key,
                 venue_id=venue.id,
                 slot=r.slot,
-                slot_label=slot_label(r.slot),
+                slot_label=_when(r.slot),
                 travel_km=float(travel[i]),
                 farthest_km=float(farthest[i]),
                 reason=_placed_reason(r, venue, float(farthest[i])),
