@@ -31,6 +31,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(send_feedback_requests)
     app.cli.add_command(send_ritual_reminders)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(train_matching)
 
 
 @click.command("init-community")
@@ -103,6 +104,27 @@ def send_feedback_requests() -> None:
     queue_daily_mail(
         queue_feedback_requests, len(due_requests()), "Feedback requests", "feedback requests"
     )
+    train_stale_model()
+
+
+@click.command("train-matching")
+@click.option("--force", is_flag=True, help="Train even if the stored model is up to date.")
+def train_matching(force: bool) -> None:
+    """Train matching on the feedback so far, so rounds reuse it (run daily; quick if unchanged)."""
+    train_stale_model(force=force)
+
+
+def train_stale_model(force: bool = False) -> None:
+    """Train the feedback model when it is stale or missing, commit, and say what happened."""
+    from community.rounds.trained_model import current_model, train_if_stale
+
+    model = train_if_stale(say=click.echo, force=force)
+    db.session.commit()
+    if model is None and (fresh := current_model()) is not None:
+        click.echo(
+            f"Matching's model is up to date (trained {fresh.trained_at:%Y-%m-%d %H:%M} UTC "
+            f"on {fresh.n_answers} answers)."
+        )
 
 
 @click.command("send-ritual-reminders")

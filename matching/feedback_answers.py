@@ -13,15 +13,19 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from .feedback_data import FEELINGS, LearnedEffect, Meeting, MeetingFeedback
+from .feedback_meeting import (
+    LARGEST_SIZE,
+    N_NUISANCE,
+    N_SIZES,
+    distance_effects,
+    meeting_distance_bands,
+)
 from .members import Member
 
 ALL_INTERESTS = "interests"
 
 
 OTHER_TOPIC = "other"
-
-
-LARGEST_SIZE = 7  # meetings of seven or more share one size term
 
 
 MIN_SUPPORT = 20  # answers on each side before an effect is summarised
@@ -94,13 +98,14 @@ class _Solution:
     def __init__(self, theta: np.ndarray, n_blocks: int):
         self.theta = theta
         self.log_weights = theta[:n_blocks] - theta[n_blocks]
-        self.size_terms = theta[n_blocks + 3 : n_blocks + 3 + LARGEST_SIZE - 1]
-        self.online_term = float(theta[-1])
+        at_online = n_blocks + 3 + N_SIZES
+        self.size_terms = theta[n_blocks + 3 : at_online]
+        self.online_term = float(theta[at_online])
+        self.distance_terms = theta[at_online + 1 :]
 
     @classmethod
     def plain(cls, n_blocks: int) -> _Solution:
-        theta = np.zeros(n_blocks + 3 + LARGEST_SIZE - 1 + 1)
-        return cls(theta, n_blocks)
+        return cls(np.zeros(n_blocks + 1 + N_NUISANCE), n_blocks)
 
 
 @dataclass
@@ -109,8 +114,9 @@ class _AnswerSet:
 
     ``y`` is the label (feeling: nurturing 1, neutral 0.5, draining 0;
     again: the share of "yes" among the group-mates asked about), ``size``
-    the meeting as held, and ``mates[ptr[r]:ptr[r + 1]]`` the group-mates the
-    row is about (everyone who came, or those the "again" answers name).
+    the meeting as held, ``distance`` its distance band (0: none), and
+    ``mates[ptr[r]:ptr[r + 1]]`` the group-mates the row is about (everyone
+    who came, or those the "again" answers name).
     ``n_single`` counts the individual answers behind the rows.
     """
 
@@ -121,12 +127,13 @@ class _AnswerSet:
     online: np.ndarray
     ptr: np.ndarray
     mates: np.ndarray
+    distance: np.ndarray
 
     @classmethod
     def build(
-        cls, rows: list[tuple[int, int, float, int, bool, int]], mates: list[int]
+        cls, rows: list[tuple[int, int, float, int, bool, int, int]], mates: list[int]
     ) -> _AnswerSet:
-        table = np.array(rows, dtype=np.float64).reshape(-1, 6)
+        table = np.array(rows, dtype=np.float64).reshape(-1, 7)
         counts = table[:, 5].astype(np.int64)
         return cls(
             meeting=table[:, 0].astype(np.int64),
@@ -136,6 +143,7 @@ class _AnswerSet:
             online=table[:, 4],
             ptr=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
             mates=np.array(mates, dtype=np.int64),
+            distance=table[:, 6].astype(np.int64),
         )
 
     @property
@@ -162,6 +170,7 @@ class _AnswerSet:
             self.online[keep],
             np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
             self.mates[np.repeat(starts, counts) + within],
+            self.distance[keep],
         )
 
     def extend(self, other: _AnswerSet, meeting_offset: int) -> _AnswerSet:
@@ -174,13 +183,17 @@ class _AnswerSet:
             np.concatenate([self.online, other.online]),
             np.concatenate([self.ptr, other.ptr[1:] + self.ptr[-1]]),
             np.concatenate([self.mates, other.mates]),
+            np.concatenate([self.distance, other.distance]),
         )
 
 
 def _collect_answers(
-    index: dict[Hashable, int], meetings: list[Meeting], feedback: list[MeetingFeedback]
+    index: dict[Hashable, int],
+    meetings: list[Meeting],
+    feedback: list[MeetingFeedback],
+    members: Sequence[Member],
 ) -> tuple[_AnswerSet, _AnswerSet]:
-    """The usable answers on ``meetings``; ``index`` maps member ids to row numbers."""
+    """The usable answers on ``meetings``; ``index`` maps member ids to rows of ``members``."""
     by_id: dict[Hashable, Meeting] = {}
     for meeting in meetings:
         if not isinstance(meeting, Meeting):
@@ -204,9 +217,11 @@ def _collect_answers(
         per_meeting[item.meeting_id].append(item)
 
     code = {mid: c for c, mid in enumerate(by_id)}
-    feel_rows: list[tuple[int, int, float, int, bool, int]] = []
+    present_of: list[list[int]] = [[] for _ in by_id]  # who came, for the distance bands
+    online_of = [False] * len(by_id)
+    feel_rows: list[tuple[int, int, float, int, bool, int, int]] = []
     feel_mates: list[int] = []
-    again_rows: list[tuple[int, int, float, int, bool, int]] = []
+    again_rows: list[tuple[int, int, float, int, bool, int, int]] = []
     again_mates: list[int] = []
     for mid, items in per_meeting.items():
         meeting = by_id[mid]
@@ -214,6 +229,7 @@ def _collect_answers(
         gone = {item.member_id for item in items if item.met is False}
         present = [index[m] for m in meeting.member_ids if m not in gone]
         size, online, c = len(present), meeting.format == "online", code[mid]
+        present_of[c], online_of[c] = present, online
         answerers = {item.member_id for item in items}
         if len(answerers) < len(items) or not answerers <= invited:
             _refuse_answerers(mid, items, invited)
@@ -229,14 +245,18 @@ def _collect_answers(
                 continue  # absent, or nobody else came: nothing to learn about the company
             me = index[item.member_id]
             if item.feeling is not None:
-                feel_rows.append((c, me, FEELINGS[item.feeling], size, online, size - 1))
+                feel_rows.append((c, me, FEELINGS[item.feeling], size, online, size - 1, 0))
                 feel_mates += [i for i in present if i != me]
             answered = [(o, v) for o, v in pairs if o not in gone] if gone else pairs
             if answered:
                 yes = [v for _, v in answered].count(True) / len(answered)
-                again_rows.append((c, me, yes, size, online, len(answered)))
+                again_rows.append((c, me, yes, size, online, len(answered), 0))
                 again_mates += [index[o] for o, _ in answered]
-    return _AnswerSet.build(feel_rows, feel_mates), _AnswerSet.build(again_rows, again_mates)
+    feel = _AnswerSet.build(feel_rows, feel_mates)
+    again = _AnswerSet.build(again_rows, again_mates)
+    bands = meeting_distance_bands([m.location for m in members], present_of, online_of)
+    feel.distance, again.distance = bands[feel.meeting], bands[again.meeting]
+    return feel, again
 
 
 def _refuse_answerers(mid: Hashable, items: list[MeetingFeedback], invited: set[Hashable]) -> None:
@@ -255,7 +275,7 @@ def _refuse_answerers(mid: Hashable, items: list[MeetingFeedback], invited: set[
 
 @dataclass
 class _Design:
-    """Every answer as one row: block features, label, row weight, kind, size, format.
+    """Every answer as one row: block features, label, row weight, kind, size, format, distance.
 
     The first ``n_feel`` rows are the feeling answers. The block features are kept
     transposed (``FT[b, r]``: block ``b`` of row ``r``), the layout the optimiser reads.
@@ -267,6 +287,7 @@ class _Design:
     kind: np.ndarray
     size_level: np.ndarray
     online: np.ndarray
+    distance: np.ndarray
     n_feel: int
 
 
@@ -314,6 +335,7 @@ def _design(
         kind=np.concatenate([np.zeros(n_feel, np.int64), np.ones(n_again, np.int64)]),
         size_level=np.concatenate([feel.size, again.size]).clip(2, LARGEST_SIZE) - 2,
         online=np.concatenate([feel.online, again.online]),
+        distance=np.concatenate([feel.distance, again.distance]),
         n_feel=n_feel,
     )
 
@@ -436,6 +458,7 @@ def _effects(
         feel.online.astype(bool),
         "Members who met online (against in person)",
     )
+    effects += distance_effects(nurturing, feel.distance, MIN_SUPPORT)
     topics_first = sorted(
         (e for e in effects if e.kind == "topic"), key=lambda e: (-(e.weight or 0.0), e.feature)
     )

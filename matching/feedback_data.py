@@ -94,7 +94,7 @@ class LearnedEffect:
     """How often answers said "nurturing" with and without one shared feature.
 
     ``weight`` is the learned weight of the feature's block (1 = as plain
-    similarity counts it) or None for meeting-level features (size, format),
+    similarity counts it) or None for meeting-level features (size, format, distance),
     which the searches do not score. ``summary`` says it in words.
     """
 

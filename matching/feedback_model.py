@@ -29,7 +29,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .feedback_answers import (
-    LARGEST_SIZE,
     MIN_SUPPORT,
     _block_matrices,
     _check_members,
@@ -45,6 +44,7 @@ from .feedback_answers import (
     _topic_blocks,
 )
 from .feedback_data import FEELINGS, MEETING_FORMATS, LearnedEffect, Meeting, MeetingFeedback
+from .feedback_meeting import meeting_effects, nuisance_cells
 from .members import Member
 from .threads import one_blas_thread
 from .vectorize import ProfileVectorizer
@@ -60,7 +60,7 @@ __all__ = [
     "MeetingFeedback",
 ]
 
-MODEL_VERSION = "feedback-vectorizer/1"
+MODEL_VERSION = "feedback-vectorizer/2"  # 2: a distance term
 
 
 NUISANCE_RIDGE = 1.0
@@ -78,12 +78,15 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
     ``fit`` estimates ``w`` from answers: each "how did it feel" answer
     (nurturing 1, neutral 0.5, draining 0) is modelled as a logistic function
     of the answerer's mean ``f_b`` with the group-mates who came, plus terms
-    for the meeting's size and format (so that a big or online meeting does
-    not blame the features); a member's "would meet again" answers on one
-    meeting (label: the share of yes) likewise, with the mean ``f_b`` over
-    the group-mates they answered about (one row per answerer and meeting
-    keeps refits quick on a long history). The log-weights have a Gaussian prior at
-    0 (plain similarity) of precision ``prior_strength``. The answers' pull
+    for the meeting's size, format and distance (the mean km between those who
+    came, in bands; so that a big, online or far-flung meeting does not blame
+    the features; the searches cannot score these, as size is the organizer's
+    range and format and distance are hard rules there); a member's "would
+    meet again" answers on one meeting (label: the share of yes) likewise,
+    with the mean ``f_b`` over the group-mates they answered about (one row
+    per answerer and meeting keeps refits quick on a long history). The
+    log-weights have a Gaussian prior at 0 (plain similarity) of precision
+    ``prior_strength``. The answers' pull
     grows with every meeting while the prior's stays fixed, so with a few
     meetings the weights stay near 1 and with many the answers decide.
 
@@ -139,6 +142,9 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
         more), relative to the mean over the sizes seen.
     online_effect_ : float
         Odds multiplier of a nurturing answer online against in person.
+    distance_effects_ : dict of str to float
+        Odds multiplier by distance band ("within 1 km", "1-3 km", "over 3 km")
+        of in-person meetings, relative to the mean over the bands seen.
     learned_effects_ : tuple of LearnedEffect
         Readable summaries for organizers, computed from the answers.
     n_meetings_ : int
@@ -216,7 +222,7 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
         members = _check_members(members)
         index = {m.id: i for i, m in enumerate(members)}
         meetings = list(meetings)
-        feel, again = _collect_answers(index, meetings, list(feedback))
+        feel, again = _collect_answers(index, meetings, list(feedback), members)
         feel, again = feel.sample(self.max_answers, rng), again.sample(self.max_answers, rng)
         base = ProfileVectorizer(
             comfort_weight=self.comfort_weight, setting_weight=self.setting_weight, dtype=np.float64
@@ -299,7 +305,7 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
                     f"meeting {meeting.id!r} was given to an earlier fit; "
                     "give each meeting once, with all its feedback"
                 )
-        feel, again = _collect_answers(history.index, meetings, list(feedback))
+        feel, again = _collect_answers(history.index, meetings, list(feedback), members)
         history.add(meetings, feel, again, self.max_answers, check_random_state(self.random_state))
         return self._refit(getattr(self, "_solution", None))
 
@@ -318,10 +324,13 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
             weights = np.ones(n_blocks)  # exactly plain similarity, no rounding
         self._solution = solution
         self._use(weights)
-        seen = np.unique(feel.size.clip(2, LARGEST_SIZE)) - 2
-        centred = solution.size_terms - (solution.size_terms[seen].mean() if len(seen) else 0.0)
-        self.size_effects_ = {int(level) + 2: float(np.exp(centred[level])) for level in seen}
-        self.online_effect_ = float(np.exp(solution.online_term))
+        self.size_effects_, self.online_effect_, self.distance_effects_ = meeting_effects(
+            solution.size_terms,
+            solution.online_term,
+            solution.distance_terms,
+            feel.size,
+            feel.distance,
+        )
         self.n_answers_ = len(feel.y)
         self.n_again_answers_ = again.n_single
         self.n_meetings_ = len(np.union1d(feel.meeting, again.meeting))
@@ -394,7 +403,7 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
     def _solve(
         self, rows: _Design, n_blocks: int, previous: _Solution | None
     ) -> tuple[_Solution, bool]:
-        """MAP estimate of the block coefficients and the intercepts, size and format terms.
+        """MAP estimate of the block coefficients and the intercepts, size, format, distance terms.
 
         Each block's coefficient is ``exp(u_b)``; the prior ties every ``u_b``
         to a free common level ``c`` (the overall scale), so the weight is
@@ -402,23 +411,16 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
         exponent per block keeps the problem well scaled for L-BFGS.
         """
         y, weight, kind = rows.y, rows.weight, rows.kind
-        n_sizes = LARGEST_SIZE - 1
         lam = float(self.prior_strength)
         total = float(weight.sum())
-        # theta = [u (n_blocks), c, intercepts (2), size terms, online term]
+        # theta = [u (n_blocks), c, intercepts (2), size terms, online term, distance terms]
         at_level, at_intercepts, at_sizes = n_blocks, n_blocks + 1, n_blocks + 3
-        at_online = at_sizes + n_sizes
         # The loss runs many times on every row, so what does not change is set up once:
-        # the kind, size and format terms as one offset per cell (kind x size x format,
-        # 24 cells); the labels' linear part as sums.
+        # the meeting-level terms as one offset per cell (kind x size x format x distance);
+        # the labels' linear part as sums.
         FT = rows.FT
-        cell = (kind * n_sizes + rows.size_level) * 2 + (rows.online > 0)
-        n_cells = 2 * n_sizes * 2
-        cells = np.arange(n_cells)
-        terms = np.zeros((n_cells, at_online + 1 - at_intercepts))
-        terms[cells, cells // (2 * n_sizes)] = 1.0
-        terms[cells, 2 + (cells // 2) % n_sizes] = 1.0
-        terms[cells, -1] = cells % 2
+        cell, terms = nuisance_cells(kind, rows.size_level, rows.online, rows.distance)
+        n_cells = len(terms)
         weighted_y = weight * y
         block_y = FT @ weighted_y
         cell_y = np.bincount(cell, weighted_y, minlength=n_cells)
@@ -450,7 +452,7 @@ class FeedbackVectorizer(TransformerMixin, BaseEstimator):
         if previous is not None:
             theta0 = previous.theta.copy()
         else:
-            theta0 = np.zeros(at_online + 1)
+            theta0 = np.zeros(at_intercepts + terms.shape[1])
             theta0[:at_intercepts] = START_LEVEL
             for k in (0, 1):
                 mine = kind == k

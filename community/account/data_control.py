@@ -34,6 +34,7 @@ from community.models import (
     User,
     utcnow,
 )
+from community.rounds.trained_model import mark_stale
 
 
 class WrongPassword(Exception):
@@ -185,6 +186,7 @@ def withdraw_consent(user: User) -> None:
     """Delete comfort, access needs and availability now; matching that needs them stops."""
     if user.profile is not None:  # no profile: nothing was ever given to delete
         profiles.set_consent(user.profile, False)
+        mark_stale("consent withdrawn")  # the next training leaves them out
 
 
 def delete_account(user: User, password: str) -> None:
@@ -228,6 +230,7 @@ def delete_account(user: User, password: str) -> None:
     for model in (LoginSession, GentleStart, LonelinessCheck):
         db.session.execute(delete(model).where(model.user_id == user_id))
     db.session.delete(user)
+    mark_stale("account deleted")  # the next training leaves them out
 
 
 def request_email_change(user: User, password: str, new_email: str) -> None:

@@ -16,6 +16,7 @@ from community.auth.tokens import InvalidToken, make_token, read_token
 from community.extensions import db
 from community.mail.outbox import queue_mail
 from community.models import Feedback, FeedbackPerson, Match, MatchMember, User, utcnow
+from community.rounds.trained_model import mark_stale
 
 FEELINGS = {
     "nurturing": "Nurturing: I came away lighter",
@@ -113,6 +114,9 @@ def record_feedback(
     )
     item.people = [FeedbackPerson(about_user_id=uid, again=value) for uid, value in again.items()]
     db.session.add(item)
+    # The next training learns from it: `flask train-matching`, the daily feedback
+    # requests, or the next round, whichever comes first.
+    mark_stale("new feedback")
     return item
 
 

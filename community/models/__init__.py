@@ -1,5 +1,6 @@
 """Database tables. Import models from here: ``from community.models import User``."""
 
+from community.models.learning import TrainedModel
 from community.models.outbox import OutboxMessage
 from community.models.places import Area, Opportunity, opportunity_interests
 from community.models.profiles import Profile, member_interests
@@ -29,6 +30,7 @@ __all__ = [
     "OutboxMessage",
     "Profile",
     "Report",
+    "TrainedModel",
     "User",
     "Venue",
     "member_interests",

@@ -4,9 +4,10 @@ The training set is built here from the community's own past groups and walks an
 the feedback given on them; nothing leaves the community and nothing comes in from
 elsewhere. Members who withdrew consent or deleted their account are left out: their
 profile, their answers and what others said about them are absent from the next
-training. The fitted ``matching.FeedbackVectorizer`` scores a groups or walks round (and
-weighs interests in a volunteering round); what it learned is kept on the round
-(``quality["model"]``) as aggregates and block weights only.
+training. The model is trained when feedback arrives and stored (``trained_model``);
+its block weights score a groups or walks round (and weigh interests in a
+volunteering round); what it learned is kept on the round (``quality["model"]``) as
+aggregates and block weights only.
 """
 
 from __future__ import annotations
@@ -159,9 +160,14 @@ def training_set(matched: Iterable[matching.Member] = ()) -> TrainingSet:
     return TrainingSet(list(members.values()), list(meetings.values()), feedback, interest_topics())
 
 
-def learn(matched: Iterable[matching.Member]) -> LearnedModel:
-    """Fit the feedback model over ``matched`` and the history; record what it learned."""
-    data = training_set(matched)
+def fit_history() -> LearnedModel:
+    """Fit the feedback model on the history; record what it learned.
+
+    The fit is over the history alone, so it does not depend on who is matched next:
+    a round, fresh or reusing the stored model, builds its vectors from the block
+    weights over its own members (:func:`vectors_for`).
+    """
+    data = training_set()
     if not data.members:
         return LearnedModel(None, plain_record())
     model = FeedbackVectorizer(topics=data.topics, random_state=RANDOM_STATE).fit(
@@ -198,6 +204,19 @@ def learn(matched: Iterable[matching.Member]) -> LearnedModel:
     return LearnedModel(model, record)
 
 
+def vectors_for(
+    weights: dict[str, float] | None, members: list[matching.Member]
+) -> FeedbackVectorizer | None:
+    """The learned vectors of ``members`` from stored block weights: no fit on answers.
+
+    None (plain similarity) without weights or without members.
+    """
+    if not weights or not members:
+        return None
+    model = FeedbackVectorizer(topics=interest_topics(), random_state=RANDOM_STATE)
+    return model.fit(members).set_weights(weights)
+
+
 def round_vectorizer(
     quality: dict[str, Any] | None, members: list[matching.Member]
 ) -> matching.ProfileVectorizer | FeedbackVectorizer:
@@ -208,11 +227,8 @@ def round_vectorizer(
     without them was scored by plain similarity.
     """
     record = (quality or {}).get("model") or {}
-    weights = record.get("weights")
-    if not weights:
-        return matching.ProfileVectorizer().fit(members)
-    model = FeedbackVectorizer(topics=interest_topics(), random_state=RANDOM_STATE)
-    return model.fit(members).set_weights(weights)
+    learned = vectors_for(record.get("weights"), members)
+    return learned if learned is not None else matching.ProfileVectorizer().fit(members)
 
 
 def plain_record() -> dict[str, Any]:

@@ -36,6 +36,8 @@ class LearnedSummary:
     answers: int = 0
     again_answers: int = 0
     min_support: int = 0
+    # Trained when the feedback arrived and reused by the round, not fitted for it.
+    reused: bool = False
     effects: list[LearnedEffectView] = field(default_factory=list)
     chart: Figure | None = None
     svg: Markup | None = None
@@ -81,6 +83,7 @@ def learned_summary(quality: dict[str, Any] | None, slug: str = "learned") -> Le
         answers=int(record.get("n_answers") or 0),
         again_answers=int(record.get("n_again_answers") or 0),
         min_support=int(record.get("min_support") or 0),
+        reused=bool(record.get("reused")),
     )
     effects = [
         e

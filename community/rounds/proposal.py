@@ -30,10 +30,11 @@ from community.rounds.eligibility import (
     to_opportunity,
 )
 from community.rounds.errors import RoundError, RoundNotReady
-from community.rounds.learning import LEARNING_KINDS, learn
+from community.rounds.learning import LEARNING_KINDS
 from community.rounds.pair_rules import avoid_pairs, prefer_pairs
 from community.rounds.places import place_proposal
 from community.rounds.schedule import community_timezone, meeting_time, monday_of, new_nonce
+from community.rounds.trained_model import model_for_round
 
 Progress = Callable[[int, str], None]
 
@@ -155,7 +156,8 @@ def compute_round(round_: MatchRound, progress: Progress | None = None) -> None:
     report(20, f"Matching {len(people.members)} members")
     opportunities: list[Opportunity] = []
     # Every kind learns from past groups and walks; volunteering weighs interests by it.
-    learned = learn(people.members)
+    # The model trained when the feedback arrived is reused while it is fresh.
+    learned = model_for_round(people.members)
     vectorizer = learned.vectorizer
     result: matching.GroupingResult | matching.PairingResult | matching.AssignmentResult
     if round_.kind == "groups":

@@ -305,3 +305,51 @@ def test_stored_weights_give_the_vectors_they_were_learned_with(city, planted):
     np.testing.assert_allclose(again.idf_, learned.idf_, rtol=1e-4)
     with pytest.raises(ValueError, match="must be positive"):
         again.set_weights({"comfort": 0.0})
+
+
+def test_a_planted_distance_effect_is_learned_as_a_meeting_term_not_a_weight():
+    """Meetings of near neighbours felt better; interests had nothing to do with it."""
+    rng = np.random.RandomState(5)
+    members = []
+    for cluster in range(20):  # twenty neighbourhoods, 5-10 km apart
+        centre = np.array([51.5 + 0.05 * (cluster % 5), -0.1 + 0.08 * (cluster // 5)])
+        for _ in range(20):
+            lat, lon = centre + rng.normal(0.0, 0.001, size=2)  # within about 200 m
+            members.append(
+                Member(
+                    id=len(members),
+                    interests=frozenset(rng.choice(30, size=3, replace=False).tolist()),
+                    comfort=int(rng.randint(1, 6)),
+                    location=(float(lat), float(lon)),
+                )
+            )
+    meetings = []
+    for number in range(600):
+        if number % 2:  # five neighbours
+            cluster = rng.randint(20)
+            chosen = rng.choice(20, size=5, replace=False) + 20 * cluster
+        else:  # five people from five neighbourhoods
+            clusters = rng.choice(20, size=5, replace=False)
+            chosen = clusters * 20 + rng.randint(20, size=5)
+        meetings.append(Meeting(number, tuple(int(i) for i in chosen), "in_person"))
+    meetings.append(Meeting("online", (0, 100, 200), "online"))  # no distance for online
+    feedback = []
+    for meeting in meetings:
+        near = meeting.id != "online" and meeting.id % 2 == 1
+        for member_id in meeting.member_ids:
+            z = (1.0 if near else -1.0) + rng.logistic()
+            feeling = "nurturing" if z > 0 else ("draining" if z < -2 else "neutral")
+            feedback.append(MeetingFeedback(meeting.id, member_id, feeling=feeling))
+
+    model = FeedbackVectorizer().fit(members, meetings=meetings, feedback=feedback)
+
+    assert set(model.distance_effects_) == {"within 1 km", "over 3 km"}
+    assert model.distance_effects_["within 1 km"] > 3 * model.distance_effects_["over 3 km"]
+    effect = next(e for e in model.learned_effects_ if e.feature == "distance within 1 km")
+    assert effect.kind == "distance" and effect.weight is None
+    assert effect.ratio > 2.0
+    assert effect.n_with == effect.n_without == 1500  # the online meeting counts on neither side
+    assert effect.summary.startswith("Meetings where members lived within 1 km of each other")
+    # The distance term took the effect, so the feature weights barely moved.
+    assert np.all(np.abs(np.log(model.weights_)) < np.log(1.3))
+    json.dumps(model.metadata_)
