@@ -306,3 +306,28 @@ def test_send_reminders_command_reports_what_it_queued(app, runner, members):
             ).scalar_one()
             == 0
         )
+
+
+def test_a_partner_whose_name_ends_in_a_full_stop_is_introduced_with_one(app, members, mail_sink):
+    ana, leila = community(members, 2, wants_walks=True, wants_groups=False)
+    with app.app_context():
+        db.session.get(User, leila.id).display_name = "Leila E."
+        db.session.commit()
+    boss = organizer(members)
+    round_id = make_round(app, kind="walks")
+    with app.test_request_context():
+        approve(app, round_id, boss.id)
+    with app.app_context():
+        send_pending_mail()
+    [mail] = mail_sink.to(ana.email)
+    assert "We'd like to introduce you to Leila E. " in mail.text
+    assert "Leila E.." not in mail.text and "Leila E.</strong>.<" not in mail.html
+
+
+def test_a_one_to_one_introduction_ends_with_one_full_stop(app):
+    from flask import render_template
+
+    with app.test_request_context():
+        context = {"display_name": "Ana", "others": ["Leila E."], "recurring": False}
+        text = render_template("email/invitation.txt", **context, shared="You both enjoy chess")
+    assert "We'd like to introduce you to Leila E.\n" in text.replace("\r\n", "\n")

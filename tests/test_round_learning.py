@@ -311,3 +311,11 @@ def test_a_demo_groups_round_is_scored_by_what_the_demo_history_taught(app):
     assert model["version"] == MODEL_VERSION
     assert model["n_meetings"] >= 50
     assert any(e["kind"] == "topic" for e in model["effects"])
+
+
+def test_a_topic_starting_with_a_vowel_reads_with_an():
+    from community.rounds.learning_pages import sentence
+
+    effect = {"kind": "topic", "feature": "outdoors", "rate_with": 0.8, "rate_without": 0.4}
+    effect |= {"n_with": 30, "n_without": 70}
+    assert sentence(effect).startswith("Members who shared an outdoors-type interest")

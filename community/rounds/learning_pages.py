@@ -57,8 +57,10 @@ def sentence(effect: dict[str, Any]) -> str:
         return str(effect.get("summary", ""))
     rate_with, rate_without = float(effect["rate_with"]), float(effect["rate_without"])
     how = f"{rate_with / rate_without:.1f}x as often" if rate_without else "where others never did"
+    topic = str(effect["feature"])
+    article = "an" if topic[:1].lower() in "aeiou" else "a"
     return (
-        f"Members who shared a {effect['feature']}-type interest with someone there said their "
+        f"Members who shared {article} {topic}-type interest with someone there said their "
         f"meeting felt nurturing {how} ({rate_with:.0%} of {effect['n_with']} answers against "
         f"{rate_without:.0%} of {effect['n_without']})"
     )
