@@ -34,7 +34,7 @@ VARIANTS: dict[str, dict] = {
         "setting_shy": (0.15, 0.70, 0.0, 0.15),
         "setting_rest": (0.05, 0.60, 0.10, 0.25),
     },
-    # 30% want one-on-one (about 12% in the shipped mix): fewer group seekers.
+    # 30% want one-on-one (11% in the shipped mix): fewer group seekers.
     "one_on_one_30": {"one_on_one": 0.30},
     # 60% live in one dense centre, the rest thinly over 39 edge neighbourhoods, and each
     # neighbourhood has its own taste in topics (so the unevenness shows with rules off).

@@ -7,8 +7,12 @@ For each variant of ``bench.communities.VARIANTS`` (and ``shipped``, the
 languages, nobody to avoid), the peer gets exactly the members we grouped, the
 same number of groups and sizes 4-6, and Q for both comes from the same
 ``ProfileVectorizer`` vectors. Each call runs in its own process. It prints per
-variant Q ours, Q peer, their ratio, both times and the speed ratio, and ours
-with every rule on (Q and unplaced) for scale.
+variant Q ours, Q peer, their ratio, both times and the speed ratio (wall
+clock, as ``bench.matching``; also the ratio of CPU seconds, steadier on a
+shared machine, though ours uses two cores where the peer uses about one), the
+rules-off top-(size - 1) bound over the peer's Q (the most any grouping could
+lead by; ``matching.quality.top_k_bound``, sampled), and ours with every rule
+on (Q and unplaced) for scale.
 
 The peer's result depends only on the members it is given and the number of
 groups, so it is cached under ``bench/results/peer-cache/`` by a hash of both:
@@ -65,6 +69,13 @@ def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool) -> d
     return {"variant": name, "n": n, "ours": ours, "peer": peer, "ours_rules_on": on}
 
 
+def cpu_ratio(ours: dict, peer: dict) -> str:
+    """The peer's CPU seconds over ours (blank where a cached peer run predates the field)."""
+    if "cpu_seconds" not in ours or "cpu_seconds" not in peer:
+        return ""
+    return f"{peer['cpu_seconds'] / ours['cpu_seconds']:.1f}"
+
+
 def row(r: dict) -> list:
     ours, peer, on = r["ours"], r["peer"], r["ours_rules_on"]
     return [
@@ -78,6 +89,8 @@ def row(r: dict) -> list:
         round(ours["seconds"], 2),
         round(peer["seconds"], 1),
         round(peer["seconds"] / ours["seconds"], 1),
+        cpu_ratio(ours, peer),
+        round(ours["bound"] / peer["q"], 3),
         "" if on is None else on["q_all"],
         "" if on is None else on["unplaced"],
     ]
@@ -94,6 +107,8 @@ HEADERS = [
     "ours s",
     "KMC s",
     "speed-up",
+    "CPU-time ratio",
+    "bound/KMC Q",
     "ours Q, rules on",
     "unplaced, rules on",
 ]

@@ -37,6 +37,16 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """User and system CPU of this process and its reaped children (forked blocks):
+    on a shared machine, steadier than wall-clock seconds."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def timed(fn, *args, **kwargs):
     """``fn``'s result and its seconds and peak memory.
 
@@ -44,12 +54,15 @@ def timed(fn, *args, **kwargs):
     PSS of this process with the children it forks (``tree_peak_mb``).
     """
     baseline = rss_mb()
+    cpu = cpu_seconds()
     with TreePeak() as tree:
         start = time.perf_counter()
         out = fn(*args, **kwargs)
         seconds = time.perf_counter() - start
+        cpu = cpu_seconds() - cpu  # before the memory sampler (a child too) is reaped
     return out, {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_mb": max(peak_mb(), tree.mb),
         "self_peak_mb": peak_mb(),
         "tree_peak_mb": tree.mb,
