@@ -81,7 +81,7 @@ def population(
     else:
         local = np.tile(topic_pop, (synthetic.N_NEIGHBOURHOODS, 1))
     interests = _interests(rng, where, local, per_topic)
-    slots = synthetic._slot_sets(rng, n, 3, 8)
+    slots = synthetic.slot_sets(rng, n, 3, 8)
     level = rng.choice([1, 2, 3, 4, 5], size=n, p=comfort)
     setting = np.where(
         level <= 2,
@@ -93,43 +93,14 @@ def population(
         setting = np.where(setting == "one_on_one", others, setting)
         setting[rng.rand(n) < one_on_one] = "one_on_one"
     fmt = rng.choice(["in_person", "online", "either"], size=n, p=[0.55, 0.15, 0.30])
-    has_location = (fmt != "online") | (rng.rand(n) < 0.5)
-    max_km = rng.choice([2.0, 3.0, 5.0, 8.0, 15.0], size=n, p=[0.15, 0.3, 0.3, 0.15, 0.1])
-    pace = rng.choice(["gentle", "steady", "brisk", "none"], size=n, p=[0.3, 0.4, 0.2, 0.1])
-    lang_draw = rng.rand(n)
-    extra = rng.choice(["pl", "ur", "es", "pa", "ar"], size=n)
-    members = []
-    for i in range(n):
-        if lang_draw[i] < 0.10:
-            languages: frozenset[str] = frozenset()
-        elif lang_draw[i] < 0.12:
-            languages = frozenset({str(extra[i])})
-        elif lang_draw[i] < 0.22:
-            languages = frozenset({"en", str(extra[i])})
-        else:
-            languages = frozenset({"en"})
-        members.append(
-            Member(
-                id=i,
-                interests=interests[i],
-                comfort=int(level[i]),
-                setting=str(setting[i]),
-                format=str(fmt[i]),
-                slots=slots[i],
-                location=(float(places[i, 0]), float(places[i, 1])) if has_location[i] else None,
-                max_km=float(max_km[i]),
-                pace=None if pace[i] == "none" else str(pace[i]),
-                languages=languages,
-            )
-        )
-    return members
+    return synthetic.members_from(rng, interests, slots, level, setting, fmt, places)
 
 
 def _homes(
     rng: np.random.RandomState, n: int, centre_share: float | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each member's neighbourhood and (lat, lon) home."""
-    centres = synthetic._neighbourhoods(rng)
+    centres = synthetic.neighbourhoods(rng)
     k = synthetic.N_NEIGHBOURHOODS
     if centre_share is None:
         which = rng.choice(k, size=n, p=rng.dirichlet(np.full(k, 2.0)))

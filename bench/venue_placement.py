@@ -78,8 +78,8 @@ def instance(
     district of the large one rather than a thinly spread city.
     """
     rng = check_random_state(random_state)
-    hoods = synthetic._neighbourhoods(rng)[: int(np.clip(n_venues // 50, 2, 40))]
-    weights = synthetic._slot_weights()
+    hoods = synthetic.neighbourhoods(rng)[: int(np.clip(n_venues // 50, 2, 40))]
+    weights = synthetic.slot_weights()
 
     which = rng.randint(len(hoods), size=n_venues)
     venue_at = _offset(rng, hoods[which], 1.0)

@@ -20,7 +20,7 @@ N_NEIGHBOURHOODS = 40
 KM_PER_DEG_LAT = 111.2
 
 
-def _slot_weights() -> np.ndarray:
+def slot_weights() -> np.ndarray:
     weights = np.ones(N_SLOTS)
     weights[2::3] = 4.0  # evenings
     weights[15:21] *= 2.5  # Saturday and Sunday
@@ -28,7 +28,7 @@ def _slot_weights() -> np.ndarray:
     return weights / weights.sum()
 
 
-def _neighbourhoods(rng: np.random.RandomState) -> np.ndarray:
+def neighbourhoods(rng: np.random.RandomState) -> np.ndarray:
     # Fixed seed: every population shares one city map.
     city = np.random.RandomState(12345)
     radius_km = 9.0 * np.sqrt(city.uniform(0, 1, N_NEIGHBOURHOODS))
@@ -41,7 +41,7 @@ def _neighbourhoods(rng: np.random.RandomState) -> np.ndarray:
 
 
 def _places(rng: np.random.RandomState, n: int, spread_km: float) -> np.ndarray:
-    centres = _neighbourhoods(rng)
+    centres = neighbourhoods(rng)
     popularity = rng.dirichlet(np.full(N_NEIGHBOURHOODS, 2.0))
     which = rng.choice(N_NEIGHBOURHOODS, size=n, p=popularity)
     offset = rng.normal(0.0, spread_km, size=(n, 2))
@@ -76,8 +76,8 @@ def _interest_sets(rng: np.random.RandomState, n: int, low: int, high: int) -> l
     return out
 
 
-def _slot_sets(rng: np.random.RandomState, n: int, low: int, high: int) -> list[frozenset[int]]:
-    weights = _slot_weights()
+def slot_sets(rng: np.random.RandomState, n: int, low: int, high: int) -> list[frozenset[int]]:
+    weights = slot_weights()
     sizes = rng.randint(low, high + 1, size=n)
     keys = rng.gumbel(size=(n, N_SLOTS)) + np.log(weights)
     order = np.argsort(-keys, axis=1)
@@ -90,7 +90,7 @@ def population(n: int, *, random_state=0) -> list[Member]:
         raise ValueError("n must be non-negative")
     rng = check_random_state(random_state)
     interests = _interest_sets(rng, n, 3, 8)
-    slots = _slot_sets(rng, n, 3, 8)
+    slots = slot_sets(rng, n, 3, 8)
     comfort = rng.choice([1, 2, 3, 4, 5], size=n, p=[0.14, 0.26, 0.30, 0.19, 0.11])
     setting = np.where(
         comfort <= 2,
@@ -99,6 +99,25 @@ def population(n: int, *, random_state=0) -> list[Member]:
     )
     fmt = rng.choice(["in_person", "online", "either"], size=n, p=[0.55, 0.15, 0.30])
     places = _places(rng, n, spread_km=0.8)
+    return members_from(rng, interests, slots, comfort, setting, fmt, places)
+
+
+def members_from(
+    rng: np.random.RandomState,
+    interests: list[frozenset[int]],
+    slots: list[frozenset[int]],
+    comfort: np.ndarray,
+    setting: np.ndarray,
+    fmt: np.ndarray,
+    places: np.ndarray,
+) -> list[Member]:
+    """Members from drawn interests, slots, comfort, setting, format and homes.
+
+    Draws the rest (who gives a location, travel distance, pace, languages)
+    the same way for :func:`population` and for communities built
+    differently (``bench.communities``), so they differ only where they say.
+    """
+    n = len(interests)
     has_location = (fmt != "online") | (rng.rand(n) < 0.5)
     max_km = rng.choice([2.0, 3.0, 5.0, 8.0, 15.0], size=n, p=[0.15, 0.3, 0.3, 0.15, 0.1])
     pace = rng.choice(["gentle", "steady", "brisk", "none"], size=n, p=[0.3, 0.4, 0.2, 0.1])
@@ -137,7 +156,7 @@ def opportunities(m: int, *, random_state=0) -> list[Opportunity]:
         raise ValueError("m must be non-negative")
     rng = check_random_state(random_state)
     interests = _interest_sets(rng, m, 1, 3)
-    slots = _slot_sets(rng, m, 2, 6)
+    slots = slot_sets(rng, m, 2, 6)
     places = _places(rng, m, spread_km=1.0)
     online = rng.rand(m) < 0.15
     capacity = np.minimum(1 + rng.geometric(1 / 14, size=m), 60)
