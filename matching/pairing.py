@@ -27,11 +27,19 @@ def pair_pool(
     pace_rule: bool,
     rng: np.random.RandomState,
     block_size: int = PAIR_BLOCK,
+    keep_preferred: bool = False,
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Pairs (and trios for would-be loners) among ``idx``; returns (matches, leftovers)."""
+    """Pairs (and trios for would-be loners) among ``idx``; returns (matches, leftovers).
+
+    ``keep_preferred`` first pairs again those ``prefer_keys`` pairs that every
+    hard rule still allows (walking partners who both asked to walk together
+    again); otherwise a preferred pair only gets a similarity bonus.
+    """
     kw = dict(in_person=in_person, pace_rule=pace_rule)
     pairs: list[np.ndarray] = []
     rest = idx
+    if keep_preferred and len(prefer_keys):
+        pairs, rest = kept_pairs(X, arr, idx, avoid_keys, prefer_keys, in_person, pace_rule)
     # Pair inside blocks, then once more across the leftovers of all blocks.
     for _ in range(2):
         if len(rest) < 2:
@@ -46,6 +54,39 @@ def pair_pool(
         rest = np.concatenate(left) if left else rest[:0]
     trios, rest = _attach_trios(X, arr, pairs, rest, avoid_keys, in_person, pace_rule)
     return [p for k, p in enumerate(pairs) if k not in trios] + list(trios.values()), rest
+
+
+def kept_pairs(
+    X: np.ndarray,
+    arr: MemberArrays,
+    idx: np.ndarray,
+    avoid_keys: np.ndarray,
+    prefer_keys: np.ndarray,
+    in_person: bool,
+    pace_rule: bool,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Preferred pairs within ``idx`` that meet every rule, each member at most once.
+
+    A member with several such partners keeps the most similar one. Returns
+    (pairs, the rest of ``idx``).
+    """
+    n = max(len(arr.ids), 1)
+    a, b = prefer_keys // n, prefer_keys % n
+    pool = np.zeros(len(arr.ids), dtype=bool)
+    pool[idx] = True
+    a, b = a[pool[a] & pool[b]], b[pool[a] & pool[b]]
+    fine = pair_ok(arr, a, b, avoid_keys, in_person)
+    if pace_rule:
+        fine &= (arr.pace[a] < 0) | (arr.pace[b] < 0) | (np.abs(arr.pace[a] - arr.pace[b]) <= 1)
+    a, b = a[fine], b[fine]
+    similarity = np.einsum("ij,ij->i", X[a].astype(np.float64), X[b].astype(np.float64))
+    taken = np.zeros(len(arr.ids), dtype=bool)
+    pairs = []
+    for k in np.argsort(-similarity, kind="stable"):
+        if not (taken[a[k]] or taken[b[k]]):
+            taken[[a[k], b[k]]] = True
+            pairs.append(np.array([a[k], b[k]], dtype=np.int64))
+    return pairs, idx[~taken[idx]]
 
 
 def _pair_blocks(X, arr, idx, in_person, block_size, rng) -> list[np.ndarray]:

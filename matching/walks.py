@@ -36,9 +36,11 @@ def pair_walkers(
     location), are within each other's ``max_km``, share a slot, walk at
     compatible paces (gentle-steady or steady-brisk, not gentle-brisk), share
     a language if both stated one, and are not an ``avoid`` pair. ``prefer``
-    pairs get a 0.1 similarity bonus. Pairs are found by mutual-best greedy
-    matching and improved by 2-exchanges; a member left over joins a pair as
-    a trio when that pair can take them. ``vectorizer`` is a fitted
+    pairs (both asked to walk together again) walk together again whenever
+    every hard rule still allows it: regular partners are the point of walks,
+    so continuity outweighs a slightly more similar stranger. Other pairs are
+    found by mutual-best greedy matching and improved by 2-exchanges; a member
+    left over joins a pair as a trio when that pair can take them. ``vectorizer`` is a fitted
     transformer with unit-norm rows (e.g. a :class:`matching.FeedbackVectorizer`);
     None fits a ProfileVectorizer on ``members``.
     """
@@ -56,7 +58,15 @@ def pair_walkers(
     everyone = np.arange(len(members))
     walkers = everyone[(arr.format != ONLINE) & arr.has_location]
     found, left = pair_pool(
-        X, arr, walkers, avoid_keys, prefer_keys, in_person=True, pace_rule=True, rng=rng
+        X,
+        arr,
+        walkers,
+        avoid_keys,
+        prefer_keys,
+        in_person=True,
+        pace_rule=True,
+        rng=rng,
+        keep_preferred=True,
     )
     matches = tuple(
         build_matches(

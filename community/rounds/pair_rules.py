@@ -52,7 +52,8 @@ def avoid_pairs() -> set[tuple[int, int]]:
 
 
 def prefer_pairs() -> set[tuple[int, int]]:
-    """Pairs who both asked to meet again (a small nudge; never bends a rule).
+    """Pairs who both asked to meet again: walking partners walk together again,
+    groups get a small nudge; neither ever bends a rule.
 
     Continuity yields to a member who asked to meet new people next time.
     """
