@@ -11,8 +11,10 @@ variant Q ours, Q peer, their ratio, both times and the speed ratio (wall
 clock, as ``bench.matching``; also the ratio of CPU seconds, steadier on a
 shared machine, though ours uses two cores where the peer uses about one), the
 rules-off top-(size - 1) bound over the peer's Q (the most any grouping could
-lead by; ``matching.quality.top_k_bound``, sampled), and ours with every rule
-on (Q and unplaced) for scale.
+lead by; ``matching.quality.top_k_bound``, sampled), with ``--priced-bound``
+the priced bound over the peer's Q and ours over it (``matching.dual_bound``:
+tighter, and proven for any grouping of those members into groups of four or
+more), and ours with every rule on (Q and unplaced) for scale.
 
 The peer's result depends only on the members it is given and the number of
 groups, so it is cached under ``bench/results/peer-cache/`` by a hash of both:
@@ -42,7 +44,7 @@ def peer_key(name: str, n: int, n_groups: int, idx: np.ndarray) -> str:
     return f"{name}-{n}-{n_groups}-{digest}"
 
 
-def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool) -> dict:
+def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool, priced: bool) -> dict:
     """Ours (rules off, and on), then the peer on the same members and number of groups."""
     task: dict = {"n": n, "variant": None if name == "shipped" else name}
     save = str(tmp / f"{name}-{n}.npy")
@@ -58,6 +60,10 @@ def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool) -> d
         peer = run({"task": "groups_peer", "load": save, "n_groups": ours["n_groups"], **task})
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(peer))
+    bound = None
+    if priced:
+        log(f"N={n}, {name}: priced bound over the members grouped")
+        bound = run({"task": "priced_bound", "load": save, **task})
     on = None
     if rules_on:
         log(f"N={n}, {name}: ours, rules on")
@@ -66,7 +72,14 @@ def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool) -> d
         f"N={n}, {name}: Q {ours['q']:.4f} vs {peer['q']:.4f} = {ours['q'] / peer['q']:.3f}, "
         f"{ours['seconds']:.2f} s vs {peer['seconds']:.1f} s"
     )
-    return {"variant": name, "n": n, "ours": ours, "peer": peer, "ours_rules_on": on}
+    return {
+        "variant": name,
+        "n": n,
+        "ours": ours,
+        "peer": peer,
+        "ours_rules_on": on,
+        "priced_bound": bound,
+    }
 
 
 def cpu_ratio(ours: dict, peer: dict) -> str:
@@ -78,6 +91,7 @@ def cpu_ratio(ours: dict, peer: dict) -> str:
 
 def row(r: dict) -> list:
     ours, peer, on = r["ours"], r["peer"], r["ours_rules_on"]
+    priced = r.get("priced_bound")
     return [
         r["variant"],
         r["n"],
@@ -91,6 +105,8 @@ def row(r: dict) -> list:
         round(peer["seconds"] / ours["seconds"], 1),
         cpu_ratio(ours, peer),
         round(ours["bound"] / peer["q"], 3),
+        "" if priced is None else round(priced["bound"] / peer["q"], 3),
+        "" if priced is None else round(ours["q"] / priced["bound"], 3),
         "" if on is None else on["q_all"],
         "" if on is None else on["unplaced"],
     ]
@@ -109,6 +125,8 @@ HEADERS = [
     "speed-up",
     "CPU-time ratio",
     "bound/KMC Q",
+    "priced bound/KMC Q",
+    "ours/priced bound",
     "ours Q, rules on",
     "unplaced, rules on",
 ]
@@ -120,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default="all", help=f"comma-separated, of {NAMES}")
     parser.add_argument("--fresh-peer", action="store_true", help="ignore the peer cache")
     parser.add_argument("--no-rules-on", action="store_true", help="skip ours with rules on")
+    parser.add_argument(
+        "--priced-bound",
+        action="store_true",
+        help="also the priced (Lagrangian) bound, matching.dual_bound: minutes per variant",
+    )
     args = parser.parse_args(argv)
     names = NAMES if args.variants == "all" else args.variants.split(",")
     unknown = set(names) - set(NAMES) - set(VARIANTS)
@@ -132,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in [int(s) for s in args.n.split(",")]:
         for name in names:
-            r = measure(name, n, tmp, args.fresh_peer, not args.no_rules_on)
+            r = measure(name, n, tmp, args.fresh_peer, not args.no_rules_on, args.priced_bound)
             r["at"] = time.ctime()
             saved[f"{name}@{n}"] = r
             store.write_text(json.dumps(saved, indent=2))

@@ -128,6 +128,22 @@ def groups_peer(task):
     return stats
 
 
+def priced_bound(task):
+    """The priced bound over the members ours grouped (rules off, groups of four or more)."""
+    from matching.dual_bound import partition_bound
+
+    members = scenarios.rules_off(
+        scenarios.community(
+            task["n"], task.get("seed", 0), task.get("interests"), task.get("variant")
+        )
+    )
+    X = ProfileVectorizer().fit_transform(members)
+    idx = np.load(task["load"])
+    bound, stats = timed(partition_bound, X[idx], min_size=4)
+    stats.update(bound=bound, members=len(idx))
+    return stats
+
+
 def walks(task):
     members = scenarios.community(task["n"], task.get("seed", 0))
     avoid = scenarios.blocked_pairs(members)
@@ -246,6 +262,7 @@ def small(task):
 TASKS = {
     "groups_ours": groups_ours,
     "groups_peer": groups_peer,
+    "priced_bound": priced_bound,
     "walks": walks,
     "walks_exact": walks_exact,
     "volunteers": volunteers,
