@@ -108,15 +108,19 @@ def groups_ours(task):
     return stats
 
 
-def groups_peer(task):
-    from k_means_constrained import KMeansConstrained
-
+def grouped_by_ours(task):
+    """The task's community, its rules-off vectors, and the members ours grouped (``load``)."""
     original = scenarios.community(
         task["n"], task.get("seed", 0), task.get("interests"), task.get("variant")
     )
-    members = scenarios.rules_off(original)
-    X = ProfileVectorizer().fit_transform(members)
-    idx = np.load(task["load"])
+    X = ProfileVectorizer().fit_transform(scenarios.rules_off(original))
+    return original, X, np.load(task["load"])
+
+
+def groups_peer(task):
+    from k_means_constrained import KMeansConstrained
+
+    original, X, idx = grouped_by_ours(task)
     k = task["n_groups"]
     Xg = X[idx]
     model = KMeansConstrained(n_clusters=k, size_min=4, size_max=6, n_init=1, random_state=0)
@@ -132,13 +136,7 @@ def priced_bound(task):
     """The priced bound over the members ours grouped (rules off, groups of four or more)."""
     from matching.dual_bound import partition_bound
 
-    members = scenarios.rules_off(
-        scenarios.community(
-            task["n"], task.get("seed", 0), task.get("interests"), task.get("variant")
-        )
-    )
-    X = ProfileVectorizer().fit_transform(members)
-    idx = np.load(task["load"])
+    _, X, idx = grouped_by_ours(task)
     bound, stats = timed(partition_bound, X[idx], min_size=4)
     stats.update(bound=bound, members=len(idx))
     return stats

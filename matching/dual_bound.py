@@ -32,15 +32,14 @@ def _priced_top(X: np.ndarray, u: np.ndarray, k: int, rows: int) -> tuple[float,
     for start in range(0, n, rows):
         stop = min(start + rows, n)
         reduced = X[start:stop] @ X.T - u[start:stop, None] - u[None, :]
-        reduced[
-            np.arange(stop - start), np.arange(start, stop)
-        ] = -np.inf  # nobody meets themselves
+        # Nobody meets themselves.
+        reduced[np.arange(stop - start), np.arange(start, stop)] = -np.inf
         top = np.argpartition(reduced, n - k, axis=1)[:, n - k :]
         values = np.take_along_axis(reduced, top, axis=1)
         positive = values > 0
         total += float(np.where(positive, values, 0.0).sum(dtype=np.float64)) / k
         grad[start:stop] -= positive.sum(axis=1) / k
-        np.subtract.at(grad, top[positive], 1.0 / k)
+        grad -= np.bincount(top[positive], minlength=n) / k
     return total / n, grad
 
 
