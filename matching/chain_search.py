@@ -236,6 +236,7 @@ def search_chains(
     stamp = 0
     seen = np.full(n, -1, np.int64)
     closing = np.zeros(n)
+    rest_row = np.zeros((1, d))  # the sum of the root's group-mates
     visit = 0
     while len(queue):
         for i in queue:
@@ -256,7 +257,8 @@ def search_chains(
             # most closes are ruled out without computing them.
             rest = 0.0
             for c in range(d):
-                rest += (T[A, c] - Xp[i, c]) ** 2
+                rest_row[0, c] = T[A, c] - Xp[i, c]
+                rest += rest_row[0, c] ** 2
             close_cap = np.sqrt(rest) * (1 + 1e-6) + 1e-9 - own[i]
             if has_prefer:
                 close_cap += PREFER_BONUS * (sa - 1)
@@ -320,10 +322,17 @@ def search_chains(
                             close_ok = not ((n_shy[A] - shy[i] + shy[y]) > 0 and sa > small_cap)
                             close_ok = close_ok and value + close_cap > best
                             if close_ok:
-                                # Chains from one root reach the same members often.
+                                # Chains from one root reach the same members often; one
+                                # product with A's sum less i is half the reads of two.
                                 if seen[y] != visit:
                                     seen[y] = visit
-                                    closing[y] = (to_group(y, A) - link(y, i) - own[i]) / (sa - 1)
+                                    to_rest = _dot(indptr, indices, data, y, rest_row, 0)
+                                    if has_prefer:
+                                        for t in range(sa):
+                                            w = mem[A, t]
+                                            if w != i and _has_key(prefer, gidx[y], gidx[w], n_all):
+                                                to_rest += PREFER_BONUS
+                                    closing[y] = (to_rest - own[i]) / (sa - 1)
                                 close = closing[y]
                                 close_ok = value + close > best
                             extend = beam_takes(level, n_next, value)
