@@ -3,9 +3,16 @@
 Kept apart from the Python driver so that this file holds only numba
 kernels: numba's on-disk cache (``cache=True``) is keyed by source file and
 line, and ``make install`` compiles these once by running a small round.
+
+The search from one root (``_search_root``) only reads the groups, and
+``apply_chains`` changes them, so that two threads can search from
+different roots against the same groups (``search_roots`` releases the GIL)
+and the chains found are then applied one after another.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -14,7 +21,7 @@ from .blocks import PREFER_BONUS
 from .feasibility import EARTH_RADIUS_KM
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, fastmath=True, nogil=True)
 def most_similar(sims, k, first):
     """Per row, the ``k`` columns of highest similarity, best first, skipping column
     ``first + row`` (the member itself). Six times faster than ``np.argpartition`` here:
@@ -38,7 +45,7 @@ def most_similar(sims, k, first):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _has_key(keys, a, b, n):
     if len(keys) == 0:
         return False
@@ -66,7 +73,7 @@ def _pair_fits(a, b, langs, coords, max_km, in_person, gidx, n_all, avoid):
     return not _has_key(avoid, gidx[a], gidx[b], n_all)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _dot(indptr, indices, data, x, M, r):
     """Sparse row ``x`` times dense row ``r`` of ``M``."""
     total = 0.0
@@ -75,312 +82,501 @@ def _dot(indptr, indices, data, x, M, r):
     return total
 
 
-@njit(cache=True, fastmath=True, nogil=True)
-def search_chains(
-    Xp,
-    indptr,
-    indices,
-    data,
-    lab,
+# A pool's members (read only), its groups (changed as chains are applied), and one
+# searching thread's working arrays. Numba takes named tuples of arrays as arguments.
+Pool = namedtuple(
+    "Pool", "Xp indptr indices data norm2 masks shy langs coords max_km gidx avoid prefer nbr"
+)
+Groups = namedtuple(
+    "Groups", "lab size mem T P own n_shy group_mask mask_without version changed dirty"
+)
+Scratch = namedtuple(
+    "Scratch",
+    "tree_m tree_g tree_up tree_v chain_g mark seen closing rest_row "
+    "cache_group cache_version cache_to cache_step cache_top counter",
+)
+# Positions in the integer settings array ``cfg``.
+N_ALL, IN_PERSON, PAIR_RULES, HAS_PREFER, LENGTH, BEAM, MIN_SIZE, MAX_SIZE, SMALL_CAP = range(9)
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _pair_sim(indptr, indices, data, Xp, gidx, prefer, n_all, has_prefer, a, b):
+    s = _dot(indptr, indices, data, a, Xp, b)
+    if has_prefer and _has_key(prefer, gidx[a], gidx[b], n_all):
+        s += PREFER_BONUS
+    return s
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _group_sim(indptr, indices, data, T, size, mem, gidx, prefer, n_all, has_prefer, x, g):
+    """Summed similarity of ``x`` to the members of ``g`` (``x`` not in ``g``)."""
+    total = _dot(indptr, indices, data, x, T, g)
+    if has_prefer:
+        for t in range(size[g]):
+            if _has_key(prefer, gidx[x], gidx[mem[g, t]], n_all):
+                total += PREFER_BONUS
+    return total
+
+
+@njit(cache=True, fastmath=True)
+def _refresh(p, s, cfg, g):
+    """Group ``g``'s objective, shy count, shared slots and each member's own share."""
+    s.P[g] = 0.0
+    s.n_shy[g] = 0
+    s.group_mask[g] = -1
+    for t in range(s.size[g]):
+        a = s.mem[g, t]
+        s.own[a] = (
+            _group_sim(
+                p.indptr,
+                p.indices,
+                p.data,
+                s.T,
+                s.size,
+                s.mem,
+                p.gidx,
+                p.prefer,
+                cfg[N_ALL],
+                cfg[HAS_PREFER] != 0,
+                a,
+                g,
+            )
+            - p.norm2[a]
+        )
+        s.P[g] += s.own[a]
+        s.n_shy[g] += p.shy[a]
+        s.group_mask[g] &= p.masks[a]
+        s.mask_without[g, t] = -1
+        for u in range(s.size[g]):
+            if u != t:
+                s.mask_without[g, t] &= p.masks[s.mem[g, u]]
+    s.P[g] /= 2.0
+
+
+@njit(cache=True, inline="always")
+def _joins(
+    group_mask,
+    mask_without,
     masks,
-    shy,
+    size,
+    mem,
     langs,
     coords,
     max_km,
-    in_person,
     gidx,
-    n_all,
     avoid,
-    prefer,
-    nbr,
-    L,
-    beam,
-    min_size,
-    max_size,
-    small_cap,
+    in_person,
+    pair_rules,
+    n_all,
+    x,
+    g,
+    at,
 ):
-    n, d = Xp.shape
-    n_groups = lab.max() + 1
-    size = np.zeros(n_groups, np.int64)
-    mem = np.full((n_groups, max_size), -1, np.int64)
-    T = np.zeros((n_groups, d))
+    """Whether ``x`` may join ``g`` in place of its member at position ``at``
+    (-1: as an extra member)."""
+    shared = group_mask[g] if at < 0 else mask_without[g, at]
+    if (shared & masks[x]) == 0:
+        return False
+    if not pair_rules:
+        return True
+    for t in range(size[g]):
+        y = mem[g, t]
+        if t != at and not _pair_fits(x, y, langs, coords, max_km, in_person, gidx, n_all, avoid):
+            return False
+    return True
+
+
+@njit(cache=True, fastmath=True)
+def _leave(p, s, x, g):
+    for t in range(s.size[g]):
+        if s.mem[g, t] == x:
+            s.mem[g, t] = s.mem[g, s.size[g] - 1]
+            s.mem[g, s.size[g] - 1] = -1
+            break
+    s.size[g] -= 1
+    for c in range(p.Xp.shape[1]):
+        s.T[g, c] -= p.Xp[x, c]
+
+
+@njit(cache=True, fastmath=True)
+def _enter(p, s, x, g):
+    s.mem[g, s.size[g]] = x
+    s.size[g] += 1
+    s.lab[x] = g
+    for c in range(p.Xp.shape[1]):
+        s.T[g, c] += p.Xp[x, c]
+
+
+@njit(cache=True, fastmath=True)
+def _replace(p, s, x, y, g):
+    """``x`` takes ``y``'s place in ``g``."""
+    for t in range(s.size[g]):
+        if s.mem[g, t] == y:
+            s.mem[g, t] = x
+    s.lab[x] = g
+    for c in range(p.Xp.shape[1]):
+        s.T[g, c] += p.Xp[x, c] - p.Xp[y, c]
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def pool_groups(p, cfg, lab, n_groups):
+    """The groups' state for labels ``lab`` (kept, and changed in place, as ``Groups.lab``)."""
+    n, d = p.Xp.shape
+    max_size = cfg[MAX_SIZE]
+    s = Groups(
+        lab,
+        np.zeros(n_groups, np.int64),
+        np.full((n_groups, max_size), -1, np.int64),
+        np.zeros((n_groups, d)),
+        np.zeros(n_groups),
+        np.zeros(n),
+        np.zeros(n_groups, np.int64),
+        np.zeros(n_groups, np.int64),
+        np.zeros((n_groups, max_size), np.int64),
+        np.zeros(n_groups, np.int64),
+        np.full(n_groups, -1, np.int64),
+        np.ones(n, np.bool_),
+    )
     for i in range(n):
         g = lab[i]
-        mem[g, size[g]] = i
-        size[g] += 1
+        s.mem[g, s.size[g]] = i
+        s.size[g] += 1
         for c in range(d):
-            T[g, c] += Xp[i, c]
-    P = np.zeros(n_groups)
-    own = np.zeros(n)
-    n_shy = np.zeros(n_groups, np.int64)
-    has_prefer = len(prefer) > 0
-    # Online, with no blocked pairs and no languages stated, only slots can rule a change out.
-    pair_rules = in_person or len(avoid) > 0
-    for i in range(n):
-        pair_rules = pair_rules or langs[i] != 0
-    group_mask = np.zeros(n_groups, np.int64)
-    mask_without = np.zeros((n_groups, max_size), np.int64)
-    # Squared norms from the same float64 arithmetic as the sums: with a rounded 1.0
-    # instead, predicted and applied gains differ by 1e-7 and moves can cycle forever.
-    norm2 = np.zeros(n)
-    for i in range(n):
-        for t in range(indptr[i], indptr[i + 1]):
-            norm2[i] += data[t] * data[t]
-
-    def link(a, b):
-        s = _dot(indptr, indices, data, a, Xp, b)
-        if has_prefer and _has_key(prefer, gidx[a], gidx[b], n_all):
-            s += PREFER_BONUS
-        return s
-
-    def to_group(x, g):
-        """Summed similarity of ``x`` to the members of ``g`` (``x`` not in ``g``)."""
-        s = _dot(indptr, indices, data, x, T, g)
-        if has_prefer:
-            for t in range(size[g]):
-                if _has_key(prefer, gidx[x], gidx[mem[g, t]], n_all):
-                    s += PREFER_BONUS
-        return s
-
-    def refresh(g):
-        P[g] = 0.0
-        n_shy[g] = 0
-        group_mask[g] = -1
-        for t in range(size[g]):
-            a = mem[g, t]
-            own[a] = to_group(a, g) - norm2[a]
-            P[g] += own[a]
-            n_shy[g] += shy[a]
-            group_mask[g] &= masks[a]
-            mask_without[g, t] = -1
-            for u in range(size[g]):
-                if u != t:
-                    mask_without[g, t] &= masks[mem[g, u]]
-        P[g] /= 2.0
-
-    def joins(x, g, at):
-        """Whether ``x`` may join ``g`` in place of its member at position ``at``
-        (-1: as an extra member)."""
-        shared = group_mask[g] if at < 0 else mask_without[g, at]
-        if (shared & masks[x]) == 0:
-            return False
-        if not pair_rules:
-            return True
-        for t in range(size[g]):
-            y = mem[g, t]
-            if t != at and not _pair_fits(
-                x, y, langs, coords, max_km, in_person, gidx, n_all, avoid
-            ):
-                return False
-        return True
-
-    def leave(x, g):
-        for t in range(size[g]):
-            if mem[g, t] == x:
-                mem[g, t] = mem[g, size[g] - 1]
-                mem[g, size[g] - 1] = -1
-                break
-        size[g] -= 1
-        for c in range(d):
-            T[g, c] -= Xp[x, c]
-
-    def enter(x, g):
-        mem[g, size[g]] = x
-        size[g] += 1
-        lab[x] = g
-        for c in range(d):
-            T[g, c] += Xp[x, c]
-
-    def replace(x, y, g):
-        """``x`` takes ``y``'s place in ``g``."""
-        for t in range(size[g]):
-            if mem[g, t] == y:
-                mem[g, t] = x
-        lab[x] = g
-        for c in range(d):
-            T[g, c] += Xp[x, c] - Xp[y, c]
-
+            s.T[g, c] += p.Xp[i, c]
     for g in range(n_groups):
-        refresh(g)
-    K = nbr.shape[1]
-    # Open chains as a tree: entry (level, slot) holds a chain's last member and group,
-    # its value and the slot of its prefix one level up, so keeping a chain in the beam
-    # copies no prefix.
-    tree_m = np.zeros((L, beam), np.int64)
-    tree_g = np.zeros((L, beam), np.int64)
-    tree_up = np.zeros((L, beam), np.int64)
-    tree_v = np.zeros((L, beam))
+        _refresh(p, s, cfg, g)
+    return s
 
-    def chain_of(tree, p, level, out):
-        """Open chain ``p`` at ``level``, root first, into ``out``: its members from
-        ``tree_m`` or its groups from ``tree_g``."""
-        for q in range(level - 1, -1, -1):
-            out[q] = tree[q, p]
-            p = tree_up[q, p]
 
-    def beam_takes(level, n_next, value):
-        """Whether an open chain of this value enters the beam at ``level``."""
-        return level < L - 1 and (n_next < beam or value > tree_v[level, beam - 1])
+@njit(cache=True, fastmath=True, nogil=True)
+def scratch(n, n_groups, d, cfg, K):
+    """One searching thread's working arrays, and its cache of each member's gains in
+    its neighbours' groups (kept per thread so that no thread reads a half-written entry)."""
+    L, beam, max_size = cfg[LENGTH], cfg[BEAM], cfg[MAX_SIZE]
+    return Scratch(
+        np.zeros((L, beam), np.int64),
+        np.zeros((L, beam), np.int64),
+        np.zeros((L, beam), np.int64),
+        np.zeros((L, beam)),
+        np.zeros(L, np.int64),
+        np.zeros(n_groups, np.int64),
+        np.full(n, -1, np.int64),
+        np.zeros(n),
+        np.zeros((1, d)),
+        np.full((n, K), -1, np.int64),
+        np.zeros((n, K), np.int64),
+        np.zeros((n, K)),
+        np.zeros((n, K, max_size)),
+        np.zeros((n, K)),
+        np.zeros(2, np.int64),
+    )
 
-    best_m = np.zeros(L, np.int64)
-    chain_g = np.zeros(L, np.int64)
-    dirty = np.ones(n, np.bool_)
-    queue = np.arange(n)
-    version = np.zeros(n_groups, np.int64)
-    cache_group = np.full((n, K), -1, np.int64)
-    cache_version = np.zeros((n, K), np.int64)
-    cache_to = np.zeros((n, K))
-    cache_step = np.zeros((n, K, max_size))
-    cache_top = np.zeros((n, K))
-    mark = np.zeros(n_groups, np.int64)
-    stamp = 0
-    seen = np.full(n, -1, np.int64)
-    closing = np.zeros(n)
-    rest_row = np.zeros((1, d))  # the sum of the root's group-mates
-    visit = 0
+
+@njit(cache=True, inline="always")
+def _chain_of(tree, tree_up, p, level, out):
+    """Open chain ``p`` at ``level``, root first, into ``out``: its members from
+    ``tree_m`` or its groups from ``tree_g``."""
+    for q in range(level - 1, -1, -1):
+        out[q] = tree[q, p]
+        p = tree_up[q, p]
+
+
+@njit(cache=True, fastmath=True, inline="always")
+def _search_root(p, s, cfg, w, i, best_m):
+    """The best chain or path from ``i``: (gain, length, end group or -1), its members
+    into ``best_m``. Reads the groups and writes only ``w`` and ``best_m``."""
+    L, beam, min_size, max_size, small_cap = (
+        cfg[LENGTH],
+        cfg[BEAM],
+        cfg[MIN_SIZE],
+        cfg[MAX_SIZE],
+        cfg[SMALL_CAP],
+    )
+    has_prefer = cfg[HAS_PREFER] != 0
+    d = p.Xp.shape[1]
+    K = p.nbr.shape[1]
+    # Every array is taken out of its tuple once, here: taken out in the loops, each use
+    # costs reference counting (the search took 1.5 times as long).
+    nbr, lab, size, mem, shy, n_shy, P, own = (
+        p.nbr,
+        s.lab,
+        s.size,
+        s.mem,
+        p.shy,
+        s.n_shy,
+        s.P,
+        s.own,
+    )
+    tree_m, tree_g, tree_up, tree_v = w.tree_m, w.tree_g, w.tree_up, w.tree_v
+    cache_group, cache_version, cache_to = w.cache_group, w.cache_version, w.cache_to
+    cache_step, cache_top, mark, seen = w.cache_step, w.cache_top, w.mark, w.seen
+    closing, rest_row, chain_g, counter = w.closing, w.rest_row, w.chain_g, w.counter
+    version, T, Xp = s.version, s.T, p.Xp
+    indptr, indices, data, gidx, prefer = p.indptr, p.indices, p.data, p.gidx, p.prefer
+    n_all = cfg[N_ALL]
+    group_mask, mask_without, masks = s.group_mask, s.mask_without, p.masks
+    langs, coords, max_km, avoid = p.langs, p.coords, p.max_km, p.avoid
+    in_person, pair_rules = cfg[IN_PERSON], cfg[PAIR_RULES]
+    counter[1] += 1
+    visit = counter[1]
+    A = lab[i]
+    sa = size[A]
+    at_i = 0
+    while mem[A, at_i] != i:
+        at_i += 1
+    best, best_len, best_end = 1e-9, 0, -1
+    # Removing i from A without a replacement: the start of a path (a path of
+    # one step is a plain move of i into a neighbour's group).
+    can_shrink = sa > min_size
+    leave_a = (P[A] - own[i]) / (sa - 2) - P[A] / (sa - 1) if can_shrink else 0.0
+    # No member can gain more by taking i's place than a unit vector's dot product
+    # with the sum of A's other members (plus any preferred-pair bonuses) allows:
+    # most closes are ruled out without computing them.
+    rest = 0.0
+    for c in range(d):
+        rest_row[0, c] = T[A, c] - Xp[i, c]
+        rest += rest_row[0, c] ** 2
+    close_cap = np.sqrt(rest) * (1 + 1e-6) + 1e-9 - own[i]
+    if has_prefer:
+        close_cap += PREFER_BONUS * (sa - 1)
+    close_cap /= sa - 1
+    n_open = 1
+    tree_m[0, 0] = i
+    tree_g[0, 0] = A
+    tree_v[0, 0] = 0.0
+    for level in range(1, L):
+        n_next = 0
+        for o in range(n_open):
+            x = tree_m[level - 1, o]
+            v = tree_v[level - 1, o]
+            # Groups already in this chain, or already tried from x, are marked.
+            counter[0] += 1
+            stamp = counter[0]
+            _chain_of(tree_g, tree_up, o, level, chain_g)
+            for q in range(level):
+                mark[chain_g[q]] = stamp
+            for a in range(K):
+                if nbr[x, a] < 0:
+                    break
+                Y = lab[nbr[x, a]]
+                if mark[Y] == stamp:
+                    continue
+                mark[Y] = stamp
+                sy = size[Y]
+                # x's gain from taking each place in a neighbour's group lasts until
+                # that group changes.
+                if cache_group[x, a] != Y or cache_version[x, a] != version[Y]:
+                    cache_group[x, a] = Y
+                    cache_version[x, a] = version[Y]
+                    to_y = _group_sim(
+                        indptr, indices, data, T, size, mem, gidx, prefer, n_all, has_prefer, x, Y
+                    )
+                    cache_to[x, a] = to_y
+                    cache_top[x, a] = -np.inf
+                    for z in range(sy):
+                        y = mem[Y, z]
+                        step = (
+                            to_y
+                            - _pair_sim(
+                                indptr, indices, data, Xp, gidx, prefer, n_all, has_prefer, x, y
+                            )
+                            - own[y]
+                        ) / (sy - 1)
+                        cache_step[x, a, z] = step
+                        cache_top[x, a] = max(cache_top[x, a], step)
+                to_y = cache_to[x, a]
+                # A path: x joins Y as an extra member, A keeps one fewer.
+                if (
+                    can_shrink
+                    and sy < max_size
+                    and not ((n_shy[Y] + shy[x]) > 0 and sy + 1 > small_cap)
+                ):
+                    value = v + leave_a + (P[Y] + to_y) / sy - P[Y] / (sy - 1)
+                    if value > best and _joins(
+                        group_mask,
+                        mask_without,
+                        masks,
+                        size,
+                        mem,
+                        langs,
+                        coords,
+                        max_km,
+                        gidx,
+                        avoid,
+                        in_person,
+                        pair_rules,
+                        n_all,
+                        x,
+                        Y,
+                        -1,
+                    ):
+                        best, best_len, best_end = value, level, Y
+                        _chain_of(tree_m, tree_up, o, level, best_m)
+                # Skip Y when no place in it could close a better chain or enter the beam.
+                top = v + cache_top[x, a]
+                takes = level < L - 1 and (n_next < beam or top > tree_v[level, beam - 1])
+                if top + close_cap <= best and not takes:
+                    continue
+                for z in range(sy):
+                    y = mem[Y, z]
+                    if (n_shy[Y] - shy[y] + shy[x]) > 0 and sy > small_cap:
+                        continue
+                    value = v + cache_step[x, a, z]
+                    # Close: y replaces i in A.
+                    close_ok = not ((n_shy[A] - shy[i] + shy[y]) > 0 and sa > small_cap)
+                    close_ok = close_ok and value + close_cap > best
+                    if close_ok:
+                        # Chains from one root reach the same members often; one
+                        # product with A's sum less i is half the reads of two.
+                        if seen[y] != visit:
+                            seen[y] = visit
+                            to_rest = _dot(indptr, indices, data, y, rest_row, 0)
+                            if has_prefer:
+                                for t in range(sa):
+                                    u = mem[A, t]
+                                    if u != i and _has_key(prefer, gidx[y], gidx[u], n_all):
+                                        to_rest += PREFER_BONUS
+                            closing[y] = (to_rest - own[i]) / (sa - 1)
+                        close_ok = value + closing[y] > best
+                    extend = level < L - 1 and (n_next < beam or value > tree_v[level, beam - 1])
+                    if not (close_ok or extend):
+                        continue
+                    if not _joins(
+                        group_mask,
+                        mask_without,
+                        masks,
+                        size,
+                        mem,
+                        langs,
+                        coords,
+                        max_km,
+                        gidx,
+                        avoid,
+                        in_person,
+                        pair_rules,
+                        n_all,
+                        x,
+                        Y,
+                        z,
+                    ):
+                        continue
+                    if close_ok and _joins(
+                        group_mask,
+                        mask_without,
+                        masks,
+                        size,
+                        mem,
+                        langs,
+                        coords,
+                        max_km,
+                        gidx,
+                        avoid,
+                        in_person,
+                        pair_rules,
+                        n_all,
+                        y,
+                        A,
+                        at_i,
+                    ):
+                        best, best_len, best_end = value + closing[y], level + 1, -1
+                        _chain_of(tree_m, tree_up, o, level, best_m)
+                        best_m[level] = y
+                    if not extend:
+                        continue
+                    # Keep the beam best open chains (insertion into a short sorted list).
+                    slot = min(n_next, beam - 1)
+                    while slot > 0 and tree_v[level, slot - 1] < value:
+                        tree_v[level, slot] = tree_v[level, slot - 1]
+                        tree_m[level, slot] = tree_m[level, slot - 1]
+                        tree_g[level, slot] = tree_g[level, slot - 1]
+                        tree_up[level, slot] = tree_up[level, slot - 1]
+                        slot -= 1
+                    tree_v[level, slot] = value
+                    tree_m[level, slot] = y
+                    tree_g[level, slot] = Y
+                    tree_up[level, slot] = o
+                    n_next = min(n_next + 1, beam)
+        if n_next == 0:
+            break
+        n_open = n_next
+    return best, best_len, best_end
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def search_roots(p, s, cfg, w, roots, out_len, out_end, out_m):
+    """The best chain from each root, against the groups as they stand (nothing moves)."""
+    for r in range(len(roots)):
+        _, out_len[r], out_end[r] = _search_root(p, s, cfg, w, roots[r], out_m[r])
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def apply_chains(p, s, cfg, roots, out_len, out_end, out_m, batch):
+    """Apply the chains found from ``roots``, in order, except those that touch a group
+    an earlier one changed: their gain was computed for groups that are gone, so their
+    roots are searched again. Members of every changed group are searched again too."""
+    for r in range(len(roots)):
+        s.dirty[roots[r]] = False
+    touched = np.empty(cfg[LENGTH] + 1, np.int64)
+    for r in range(len(roots)):
+        n_moved, end, chain = out_len[r], out_end[r], out_m[r]
+        if n_moved == 0:
+            continue
+        # The groups before anything moves: lab changes as members move.
+        n_touched = n_moved + (end >= 0)
+        for q in range(n_moved):
+            touched[q] = s.lab[chain[q]]
+        if end >= 0:
+            touched[n_moved] = end
+        stale = False
+        for q in range(n_touched):
+            stale = stale or s.changed[touched[q]] == batch
+        if stale:
+            s.dirty[roots[r]] = True
+            continue
+        if end >= 0:  # a path: the last member joins end, the root's group shrinks
+            for q in range(n_moved - 1):
+                _replace(p, s, chain[q], chain[q + 1], touched[q + 1])
+            _leave(p, s, chain[0], touched[0])
+            _enter(p, s, chain[n_moved - 1], end)
+        else:  # a cycle: the last member takes the root's place
+            for q in range(n_moved):
+                nxt = (q + 1) % n_moved
+                _replace(p, s, chain[q], chain[nxt], touched[nxt])
+        for q in range(n_touched):
+            G = touched[q]
+            s.changed[G] = batch
+            s.version[G] += 1
+            _refresh(p, s, cfg, G)
+            for t in range(s.size[G]):
+                s.dirty[s.mem[G, t]] = True
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def search_in_turn(p, s, cfg, w):
+    """Ejection chains from every member in turn, each applied before the next search,
+    until no member's search finds a gain."""
+    roots = np.zeros(1, np.int64)
+    out_len = np.zeros(1, np.int64)
+    out_end = np.zeros(1, np.int64)
+    out_m = np.zeros((1, cfg[LENGTH]), np.int64)
+    batch = 0
+    queue = np.flatnonzero(s.dirty)
     while len(queue):
         for i in queue:
-            visit += 1
-            dirty[i] = False
-            A = lab[i]
-            sa = size[A]
-            at_i = 0
-            while mem[A, at_i] != i:
-                at_i += 1
-            best, best_len, best_end = 1e-9, 0, -1
-            # Removing i from A without a replacement: the start of a path (a path of
-            # one step is a plain move of i into a neighbour's group).
-            can_shrink = sa > min_size
-            leave_a = (P[A] - own[i]) / (sa - 2) - P[A] / (sa - 1) if can_shrink else 0.0
-            # No member can gain more by taking i's place than a unit vector's dot product
-            # with the sum of A's other members (plus any preferred-pair bonuses) allows:
-            # most closes are ruled out without computing them.
-            rest = 0.0
-            for c in range(d):
-                rest_row[0, c] = T[A, c] - Xp[i, c]
-                rest += rest_row[0, c] ** 2
-            close_cap = np.sqrt(rest) * (1 + 1e-6) + 1e-9 - own[i]
-            if has_prefer:
-                close_cap += PREFER_BONUS * (sa - 1)
-            close_cap /= sa - 1
-            n_open = 1
-            tree_m[0, 0] = i
-            tree_g[0, 0] = A
-            tree_v[0, 0] = 0.0
-            for level in range(1, L):
-                n_next = 0
-                for p in range(n_open):
-                    x = tree_m[level - 1, p]
-                    v = tree_v[level - 1, p]
-                    # Groups already in this chain, or already tried from x, are marked.
-                    stamp += 1
-                    chain_of(tree_g, p, level, chain_g)
-                    for q in range(level):
-                        mark[chain_g[q]] = stamp
-                    for a in range(K):
-                        if nbr[x, a] < 0:
-                            break
-                        Y = lab[nbr[x, a]]
-                        if mark[Y] == stamp:
-                            continue
-                        mark[Y] = stamp
-                        sy = size[Y]
-                        # x's gain from taking each place in a neighbour's group lasts until
-                        # that group changes.
-                        if cache_group[x, a] != Y or cache_version[x, a] != version[Y]:
-                            cache_group[x, a] = Y
-                            cache_version[x, a] = version[Y]
-                            to_y = to_group(x, Y)
-                            cache_to[x, a] = to_y
-                            cache_top[x, a] = -np.inf
-                            for z in range(sy):
-                                y = mem[Y, z]
-                                step = (to_y - link(x, y) - own[y]) / (sy - 1)
-                                cache_step[x, a, z] = step
-                                cache_top[x, a] = max(cache_top[x, a], step)
-                        to_y = cache_to[x, a]
-                        # A path: x joins Y as an extra member, A keeps one fewer.
-                        if (
-                            can_shrink
-                            and sy < max_size
-                            and not ((n_shy[Y] + shy[x]) > 0 and sy + 1 > small_cap)
-                        ):
-                            value = v + leave_a + (P[Y] + to_y) / sy - P[Y] / (sy - 1)
-                            if value > best and joins(x, Y, -1):
-                                best, best_len, best_end = value, level, Y
-                                chain_of(tree_m, p, level, best_m)
-                        # Skip Y when no place in it could close a better chain or enter the beam.
-                        top = v + cache_top[x, a]
-                        if top + close_cap <= best and not beam_takes(level, n_next, top):
-                            continue
-                        for z in range(sy):
-                            y = mem[Y, z]
-                            if (n_shy[Y] - shy[y] + shy[x]) > 0 and sy > small_cap:
-                                continue
-                            value = v + cache_step[x, a, z]
-                            # Close: y replaces i in A.
-                            close_ok = not ((n_shy[A] - shy[i] + shy[y]) > 0 and sa > small_cap)
-                            close_ok = close_ok and value + close_cap > best
-                            if close_ok:
-                                # Chains from one root reach the same members often; one
-                                # product with A's sum less i is half the reads of two.
-                                if seen[y] != visit:
-                                    seen[y] = visit
-                                    to_rest = _dot(indptr, indices, data, y, rest_row, 0)
-                                    if has_prefer:
-                                        for t in range(sa):
-                                            w = mem[A, t]
-                                            if w != i and _has_key(prefer, gidx[y], gidx[w], n_all):
-                                                to_rest += PREFER_BONUS
-                                    closing[y] = (to_rest - own[i]) / (sa - 1)
-                                close = closing[y]
-                                close_ok = value + close > best
-                            extend = beam_takes(level, n_next, value)
-                            if not (close_ok or extend):
-                                continue
-                            if not joins(x, Y, z):
-                                continue
-                            if close_ok and joins(y, A, at_i):
-                                best, best_len, best_end = value + close, level + 1, -1
-                                chain_of(tree_m, p, level, best_m)
-                                best_m[level] = y
-                            if not extend:
-                                continue
-                            # Keep the beam best open chains (insertion into a short sorted list).
-                            slot = min(n_next, beam - 1)
-                            while slot > 0 and tree_v[level, slot - 1] < value:
-                                tree_v[level, slot] = tree_v[level, slot - 1]
-                                tree_m[level, slot] = tree_m[level, slot - 1]
-                                tree_g[level, slot] = tree_g[level, slot - 1]
-                                tree_up[level, slot] = tree_up[level, slot - 1]
-                                slot -= 1
-                            tree_v[level, slot] = value
-                            tree_m[level, slot] = y
-                            tree_g[level, slot] = Y
-                            tree_up[level, slot] = p
-                            n_next = min(n_next + 1, beam)
-                if n_next == 0:
-                    break
-                n_open = n_next
-            if not best_len:
-                continue
-            # The groups before anything moves: lab changes as members move.
-            touched = np.empty(best_len + (best_end >= 0), np.int64)
-            for q in range(best_len):
-                touched[q] = lab[best_m[q]]
-            if best_end >= 0:  # a path: the last member joins best_end, A shrinks
-                touched[best_len] = best_end
-                for q in range(best_len - 1):
-                    replace(best_m[q], best_m[q + 1], touched[q + 1])
-                leave(i, A)
-                enter(best_m[best_len - 1], best_end)
-            else:  # a cycle: the last member takes i's place in A
-                for q in range(best_len):
-                    nxt = (q + 1) % best_len
-                    replace(best_m[q], best_m[nxt], touched[nxt])
-            for G in touched:
-                version[G] += 1
-                refresh(G)
-                for t in range(size[G]):
-                    dirty[mem[G, t]] = True
-        queue = np.flatnonzero(dirty)
+            roots[0] = i
+            batch += 1
+            search_roots(p, s, cfg, w, roots, out_len, out_end, out_m)
+            apply_chains(p, s, cfg, roots, out_len, out_end, out_m, batch)
+        queue = np.flatnonzero(s.dirty)
+
+
+@njit(cache=True, fastmath=True, nogil=True)
+def squared_norms(indptr, data):
+    """Each row's squared norm, from the same float64 arithmetic as the group sums: with a
+    rounded 1.0 instead, predicted and applied gains differ by 1e-7 and moves can cycle."""
+    n = len(indptr) - 1
+    out = np.zeros(n)
+    for i in range(n):
+        for t in range(indptr[i], indptr[i + 1]):
+            out[i] += data[t] * data[t]
+    return out
