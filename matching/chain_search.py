@@ -317,6 +317,13 @@ def _search_root(p, s, cfg, w, i, best_m):
     group_mask, mask_without, masks = s.group_mask, s.mask_without, p.masks
     langs, coords, max_km, avoid = p.langs, p.coords, p.max_km, p.avoid
     in_person, pair_rules = cfg[IN_PERSON], cfg[PAIR_RULES]
+
+    def joins(x, g, at):
+        return _joins(
+            group_mask, mask_without, masks, size, mem, langs, coords, max_km, gidx, avoid,
+            in_person, pair_rules, n_all, x, g, at,
+        )  # fmt: skip
+
     counter[1] += 1
     visit = counter[1]
     A = lab[i]
@@ -392,24 +399,7 @@ def _search_root(p, s, cfg, w, i, best_m):
                     and not ((n_shy[Y] + shy[x]) > 0 and sy + 1 > small_cap)
                 ):
                     value = v + leave_a + (P[Y] + to_y) / sy - P[Y] / (sy - 1)
-                    if value > best and _joins(
-                        group_mask,
-                        mask_without,
-                        masks,
-                        size,
-                        mem,
-                        langs,
-                        coords,
-                        max_km,
-                        gidx,
-                        avoid,
-                        in_person,
-                        pair_rules,
-                        n_all,
-                        x,
-                        Y,
-                        -1,
-                    ):
+                    if value > best and joins(x, Y, -1):
                         best, best_len, best_end = value, level, Y
                         _chain_of(tree_m, tree_up, o, level, best_m)
                 # Skip Y when no place in it could close a better chain or enter the beam.
@@ -441,43 +431,9 @@ def _search_root(p, s, cfg, w, i, best_m):
                     extend = level < L - 1 and (n_next < beam or value > tree_v[level, beam - 1])
                     if not (close_ok or extend):
                         continue
-                    if not _joins(
-                        group_mask,
-                        mask_without,
-                        masks,
-                        size,
-                        mem,
-                        langs,
-                        coords,
-                        max_km,
-                        gidx,
-                        avoid,
-                        in_person,
-                        pair_rules,
-                        n_all,
-                        x,
-                        Y,
-                        z,
-                    ):
+                    if not joins(x, Y, z):
                         continue
-                    if close_ok and _joins(
-                        group_mask,
-                        mask_without,
-                        masks,
-                        size,
-                        mem,
-                        langs,
-                        coords,
-                        max_km,
-                        gidx,
-                        avoid,
-                        in_person,
-                        pair_rules,
-                        n_all,
-                        y,
-                        A,
-                        at_i,
-                    ):
+                    if close_ok and joins(y, A, at_i):
                         best, best_len, best_end = value + closing[y], level + 1, -1
                         _chain_of(tree_m, tree_up, o, level, best_m)
                         best_m[level] = y
