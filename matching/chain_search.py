@@ -121,36 +121,27 @@ def _group_sim(indptr, indices, data, T, size, mem, gidx, prefer, n_all, has_pre
 @njit(cache=True, fastmath=True)
 def _refresh(p, s, cfg, g):
     """Group ``g``'s objective, shy count, shared slots and each member's own share."""
-    s.P[g] = 0.0
-    s.n_shy[g] = 0
-    s.group_mask[g] = -1
-    for t in range(s.size[g]):
-        a = s.mem[g, t]
-        s.own[a] = (
+    size, mem, own, masks, mask_without = s.size, s.mem, s.own, p.masks, s.mask_without
+    total, n_shy, shared = 0.0, 0, -1
+    for t in range(size[g]):
+        a = mem[g, t]
+        own[a] = (
             _group_sim(
-                p.indptr,
-                p.indices,
-                p.data,
-                s.T,
-                s.size,
-                s.mem,
-                p.gidx,
-                p.prefer,
-                cfg[N_ALL],
-                cfg[HAS_PREFER] != 0,
-                a,
-                g,
+                p.indptr, p.indices, p.data, s.T, size, mem, p.gidx, p.prefer,
+                cfg[N_ALL], cfg[HAS_PREFER] != 0, a, g,
             )
             - p.norm2[a]
-        )
-        s.P[g] += s.own[a]
-        s.n_shy[g] += p.shy[a]
-        s.group_mask[g] &= p.masks[a]
-        s.mask_without[g, t] = -1
-        for u in range(s.size[g]):
+        )  # fmt: skip
+        total += own[a]
+        n_shy += p.shy[a]
+        shared &= masks[a]
+        mask_without[g, t] = -1
+        for u in range(size[g]):
             if u != t:
-                s.mask_without[g, t] &= p.masks[s.mem[g, u]]
-    s.P[g] /= 2.0
+                mask_without[g, t] &= masks[mem[g, u]]
+    s.P[g] = total / 2.0
+    s.n_shy[g] = n_shy
+    s.group_mask[g] = shared
 
 
 @njit(cache=True, inline="always")
@@ -186,36 +177,41 @@ def _joins(
     return True
 
 
+# The row updates below take T and Xp out of their tuples before looping over
+# columns: taken out on every step, they cost reference counting and vectorising.
 @njit(cache=True, fastmath=True)
 def _leave(p, s, x, g):
+    mem, T, Xp = s.mem, s.T, p.Xp
     for t in range(s.size[g]):
-        if s.mem[g, t] == x:
-            s.mem[g, t] = s.mem[g, s.size[g] - 1]
-            s.mem[g, s.size[g] - 1] = -1
+        if mem[g, t] == x:
+            mem[g, t] = mem[g, s.size[g] - 1]
+            mem[g, s.size[g] - 1] = -1
             break
     s.size[g] -= 1
-    for c in range(p.Xp.shape[1]):
-        s.T[g, c] -= p.Xp[x, c]
+    for c in range(Xp.shape[1]):
+        T[g, c] -= Xp[x, c]
 
 
 @njit(cache=True, fastmath=True)
 def _enter(p, s, x, g):
+    T, Xp = s.T, p.Xp
     s.mem[g, s.size[g]] = x
     s.size[g] += 1
     s.lab[x] = g
-    for c in range(p.Xp.shape[1]):
-        s.T[g, c] += p.Xp[x, c]
+    for c in range(Xp.shape[1]):
+        T[g, c] += Xp[x, c]
 
 
 @njit(cache=True, fastmath=True)
 def _replace(p, s, x, y, g):
     """``x`` takes ``y``'s place in ``g``."""
+    mem, T, Xp = s.mem, s.T, p.Xp
     for t in range(s.size[g]):
-        if s.mem[g, t] == y:
-            s.mem[g, t] = x
+        if mem[g, t] == y:
+            mem[g, t] = x
     s.lab[x] = g
-    for c in range(p.Xp.shape[1]):
-        s.T[g, c] += p.Xp[x, c] - p.Xp[y, c]
+    for c in range(Xp.shape[1]):
+        T[g, c] += Xp[x, c] - Xp[y, c]
 
 
 @njit(cache=True, fastmath=True, nogil=True)
