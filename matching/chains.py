@@ -39,9 +39,10 @@ background thread keeps serving.
 Pools of ``BATCHED_POOL`` members or more use both cores: two threads search
 from ``BATCH`` roots against the same groups, and the chains found are applied
 in order, except where an earlier chain of the batch changed one of their
-groups (their root is searched again). At 10,000 members this took 0.65
-times as long as searching one root at a time, for the same Q or slightly
-more (see docs/research-log.md, 7 December 2026).
+groups (their root is searched again). On 10,000-member pools the search
+alone took 0.65 times as long as one root at a time, for the same Q or
+slightly more; inside a whole round the gain was smaller (see
+docs/research-log.md, 7 December 2026).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ from scipy import sparse
 
 from .blocks import map_blocks
 from .chain_search import (
+    Groups,
     Pool,
+    Scratch,
     apply_chains,
     most_similar,
     pool_groups,
@@ -201,7 +204,7 @@ def nearest_feasible(
     return out
 
 
-def search_in_batches(pool: Pool, state, cfg: np.ndarray, works: list) -> None:
+def search_in_batches(pool: Pool, state: Groups, cfg: np.ndarray, works: list[Scratch]) -> None:
     """Ejection chains from ``BATCH`` roots at a time: two threads search half each
     against the same groups, then the chains are applied in root order, a chain
     whose groups an earlier one changed being searched again later.
