@@ -21,30 +21,6 @@ from .blocks import PREFER_BONUS
 from .feasibility import EARTH_RADIUS_KM
 
 
-@njit(cache=True, fastmath=True, nogil=True)
-def most_similar(sims, k, first):
-    """Per row, the ``k`` columns of highest similarity, best first, skipping column
-    ``first + row`` (the member itself). Six times faster than ``np.argpartition`` here:
-    after the first few columns almost every value fails one comparison."""
-    rows, m = sims.shape
-    out = np.full((rows, k), -1, np.int64)
-    vals = np.empty(k)
-    for r in range(rows):
-        vals[:] = -np.inf
-        for c in range(m):
-            v = sims[r, c]
-            if v <= vals[k - 1] or c == first + r:
-                continue
-            j = k - 1
-            while j > 0 and vals[j - 1] < v:
-                vals[j] = vals[j - 1]
-                out[r, j] = out[r, j - 1]
-                j -= 1
-            vals[j] = v
-            out[r, j] = c
-    return out
-
-
 @njit(cache=True, inline="always")
 def _has_key(keys, a, b, n):
     if len(keys) == 0:
