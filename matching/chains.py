@@ -168,7 +168,7 @@ def nearest_feasible(
 
     Similarities come ``ROWS`` members at a time from the sparse rows
     (:func:`matching.nearest.most_similar_rows`: on 10,000 members with 405
-    columns, 0.1 s where a dense product took 0.5 s); the rules are checked
+    columns, 0.14 s where a dense product took 0.4-0.5 s); the rules are checked
     only on each member's ``SHORTLIST * k`` most similar.
     In person, candidates come from the member's map region (``REGION``
     members), since the most similar people across a city are mostly out of
