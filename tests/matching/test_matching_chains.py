@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from functools import partial
 from itertools import combinations
@@ -73,6 +74,16 @@ def test_a_cycle_over_three_groups_finds_what_swaps_cannot():
     for g in fixed:
         assert len(set(kind[g])) == 1, "every group is one kind of member"
         assert frozenset.intersection(*(members[i].slots for i in g))
+
+
+def test_groups_over_the_size_range_or_the_shy_cap_are_refused():
+    members, X, groups, _ = three_misplaced()
+    with pytest.raises(ValueError, match="sizes must lie in 4-4"):
+        chain(members, X, [groups[0][:3], np.concatenate([groups[0][3:], groups[1]]), groups[2]])
+    shy = [dataclasses.replace(m, comfort=1) if m.id == 0 else m for m in members]
+    assert member_arrays(shy).shy[0]
+    with pytest.raises(ValueError, match="shy member holds more than 4"):
+        chain(shy, X, [np.arange(0, 5), np.arange(5, 9), np.arange(9, 12)], min_size=3, max_size=5)
 
 
 def one_place_too_many():
