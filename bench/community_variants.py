@@ -14,7 +14,10 @@ rules-off top-(size - 1) bound over the peer's Q (the most any grouping could
 lead by; ``matching.quality.top_k_bound``, sampled), with ``--priced-bound``
 the priced bound over the peer's Q and ours over it (``matching.dual_bound``:
 tighter, and proven for any grouping of those members into groups of four or
-more), and ours with every rule on (Q and unplaced) for scale.
+more), with ``--cover-bound`` the cover bound likewise
+(``matching.cover_bound``: groups kept whole, so tighter again; the surest
+answer to how far any grouping could lead), and ours with every rule on (Q
+and unplaced) for scale.
 
 The peer's result depends only on the members it is given and the number of
 groups, so it is cached under ``bench/results/peer-cache/`` by a hash of both:
@@ -44,7 +47,9 @@ def peer_key(name: str, n: int, n_groups: int, idx: np.ndarray) -> str:
     return f"{name}-{n}-{n_groups}-{digest}"
 
 
-def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool, priced: bool) -> dict:
+def measure(
+    name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool, priced: bool, cover: bool
+) -> dict:
     """Ours (rules off, and on), then the peer on the same members and number of groups."""
     task: dict = {"n": n, "variant": None if name == "shipped" else name}
     save = str(tmp / f"{name}-{n}.npy")
@@ -64,6 +69,10 @@ def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool, pric
     if priced:
         log(f"N={n}, {name}: priced bound over the members grouped")
         bound = run({"task": "priced_bound", "load": save, **task})
+    covered = None
+    if cover:
+        log(f"N={n}, {name}: cover bound over the members grouped")
+        covered = run({"task": "cover_bound", "load": save, **task})
     on = None
     if rules_on:
         log(f"N={n}, {name}: ours, rules on")
@@ -79,6 +88,7 @@ def measure(name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool, pric
         "peer": peer,
         "ours_rules_on": on,
         "priced_bound": bound,
+        "cover_bound": covered,
     }
 
 
@@ -92,6 +102,7 @@ def cpu_ratio(ours: dict, peer: dict) -> str:
 def row(r: dict) -> list:
     ours, peer, on = r["ours"], r["peer"], r["ours_rules_on"]
     priced = r.get("priced_bound")
+    cover = r.get("cover_bound")
     return [
         r["variant"],
         r["n"],
@@ -107,6 +118,8 @@ def row(r: dict) -> list:
         round(ours["bound"] / peer["q"], 3),
         "" if priced is None else round(priced["bound"] / peer["q"], 3),
         "" if priced is None else round(ours["q"] / priced["bound"], 3),
+        "" if cover is None else round(cover["bound"] / peer["q"], 4),
+        "" if cover is None else round(ours["q"] / cover["bound"], 3),
         "" if on is None else on["q_all"],
         "" if on is None else on["unplaced"],
     ]
@@ -127,6 +140,8 @@ HEADERS = [
     "bound/KMC Q",
     "priced bound/KMC Q",
     "ours/priced bound",
+    "cover bound/KMC Q",
+    "ours/cover bound",
     "ours Q, rules on",
     "unplaced, rules on",
 ]
@@ -143,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also the priced (Lagrangian) bound, matching.dual_bound: minutes per variant",
     )
+    parser.add_argument(
+        "--cover-bound",
+        action="store_true",
+        help="also the cover bound, matching.cover_bound: about 7 minutes per variant at 10,000",
+    )
     args = parser.parse_args(argv)
     names = NAMES if args.variants == "all" else args.variants.split(",")
     unknown = set(names) - set(NAMES) - set(VARIANTS)
@@ -155,7 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in [int(s) for s in args.n.split(",")]:
         for name in names:
-            r = measure(name, n, tmp, args.fresh_peer, not args.no_rules_on, args.priced_bound)
+            r = measure(
+                name,
+                n,
+                tmp,
+                args.fresh_peer,
+                not args.no_rules_on,
+                args.priced_bound,
+                args.cover_bound,
+            )
             r["at"] = time.ctime()
             saved[f"{name}@{n}"] = r
             store.write_text(json.dumps(saved, indent=2))

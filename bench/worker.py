@@ -105,6 +105,7 @@ def groups_ours(task):
     )
     if "save" in task:
         np.save(task["save"], np.concatenate(grouped))
+        np.save(sizes_path(task["save"]), np.array([len(g) for g in grouped]))
     return stats
 
 
@@ -129,6 +130,23 @@ def groups_peer(task):
     avoid = set(scenarios.blocked_pairs(original))
     broken = sum(breaks_rules([original[i] for i in g], avoid) for g in groups)
     stats.update(q=mean_similarity(X, groups), n_groups=k, broken_share=broken / k)
+    return stats
+
+
+def sizes_path(save: str) -> str:
+    """Where ``groups_ours`` keeps its group sizes beside the members it saved."""
+    return save.removesuffix(".npy") + "-sizes.npy"
+
+
+def cover_bound(task):
+    """The cover bound over the members ours grouped, its prices started from our groups."""
+    from matching.cover_bound import cover_bound as bound_of
+
+    _, X, idx = grouped_by_ours(task)
+    sizes = np.load(sizes_path(task["load"]))
+    start = np.split(np.arange(len(idx)), np.cumsum(sizes)[:-1])
+    bound, stats = timed(bound_of, X[idx], start=start)
+    stats.update(bound=bound, members=len(idx))
     return stats
 
 
@@ -261,6 +279,7 @@ TASKS = {
     "groups_ours": groups_ours,
     "groups_peer": groups_peer,
     "priced_bound": priced_bound,
+    "cover_bound": cover_bound,
     "walks": walks,
     "walks_exact": walks_exact,
     "volunteers": volunteers,
