@@ -1,4 +1,5 @@
-"""The priced bound (matching.dual_bound): above every grouping, never above the top-k bound."""
+"""The priced bound (matching.dual_bound): above every grouping, never above the top-k bound;
+the cover bound (matching.cover_bound) above every grouping too."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching.cover_bound import cover_bound
 from matching.dual_bound import partition_bound
 from matching.quality import mean_similarity
 
@@ -54,8 +56,11 @@ def top_k_mean(X: np.ndarray, k: int) -> float:
 def test_no_grouping_scores_above_the_bound(n, dims, spread, seed):
     X = unit_rows(np.random.default_rng(seed), n, dims, spread)
     bound = partition_bound(X, min_size=4, iterations=60)
-    assert bound >= best_q(X, 4) - 1e-5
+    best = best_q(X, 4)
+    assert bound >= best - 1e-5
     assert bound <= top_k_mean(X, 3) + 1e-5
+    # The cover bound too, searching only four partners per member.
+    assert cover_bound(X, iterations=40, candidates=4) >= best - 1e-9
 
 
 @settings(max_examples=25, deadline=None)
