@@ -20,6 +20,15 @@ from numba import njit
 from .blocks import PREFER_BONUS
 from .feasibility import EARTH_RADIUS_KM
 
+# A chain must gain more than rounding can fake. Group sums are updated in
+# place, so predicted gains carry errors near 1e-9: at 1e-9, 17,818
+# few_interests members (many of them alike) cycled between chains of no
+# real gain forever (the objective unchanged to 12 digits).
+MIN_GAIN = 1e-7
+# And the search stops after this many passes over the members whatever
+# happens; rounds end in 10-40.
+MAX_PASSES = 200
+
 
 @njit(cache=True, inline="always")
 def _has_key(keys, a, b, n):
@@ -303,7 +312,7 @@ def _search_root(p, s, cfg, w, i, best_m):
     at_i = 0
     while mem[A, at_i] != i:
         at_i += 1
-    best, best_len, best_end = 1e-9, 0, -1
+    best, best_len, best_end = MIN_GAIN, 0, -1
     # Removing i from A without a replacement: the start of a path (a path of
     # one step is a plain move of i into a neighbour's group).
     can_shrink = sa > min_size
@@ -489,7 +498,9 @@ def search_in_turn(p, s, cfg, w):
     out_m = np.zeros((1, cfg[LENGTH]), np.int64)
     batch = 0
     queue = np.flatnonzero(s.dirty)
-    while len(queue):
+    passes = 0
+    while len(queue) and passes < MAX_PASSES:
+        passes += 1
         for i in queue:
             roots[0] = i
             batch += 1

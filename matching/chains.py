@@ -55,6 +55,7 @@ from scipy import sparse
 
 from .blocks import map_blocks
 from .chain_search import (
+    MAX_PASSES,
     Groups,
     Pool,
     Scratch,
@@ -242,7 +243,9 @@ def search_in_batches(pool: Pool, state: Groups, cfg: np.ndarray, works: list[Sc
     batch = 0
     with ThreadPoolExecutor(1) as helper:
         queue = np.flatnonzero(state.dirty)
-        while len(queue):
+        for _ in range(MAX_PASSES):
+            if not len(queue):
+                break
             queue = queue[np.argsort((queue * SCRAMBLE) % 2**32, kind="stable")]
             for start in range(0, len(queue), BATCH):
                 roots = queue[start : start + BATCH]
