@@ -47,17 +47,16 @@ def peer_key(name: str, n: int, n_groups: int, idx: np.ndarray) -> str:
     return f"{name}-{n}-{n_groups}-{digest}"
 
 
-def measure(
-    name: str, n: int, tmp: Path, fresh_peer: bool, rules_on: bool, priced: bool, cover: bool
-) -> dict:
-    """Ours (rules off, and on), then the peer on the same members and number of groups."""
+def measure(name: str, n: int, tmp: Path, args: argparse.Namespace) -> dict:
+    """Ours (rules off, and on), then the peer on the same members and number of groups,
+    then the bounds ``args`` asks for."""
     task: dict = {"n": n, "variant": None if name == "shipped" else name}
     save = str(tmp / f"{name}-{n}.npy")
     log(f"N={n}, {name}: ours, rules off")
     ours = run({"task": "groups_ours", "rules": "off", "save": save, **task})
     key = peer_key(name, n, ours["n_groups"], np.load(save))
     cached = RESULTS / "peer-cache" / f"{key}.json"
-    if cached.exists() and not fresh_peer:
+    if cached.exists() and not args.fresh_peer:
         peer = json.loads(cached.read_text())
         log(f"N={n}, {name}: k-means-constrained from the cache ({cached.name})")
     else:
@@ -66,15 +65,15 @@ def measure(
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(peer))
     bound = None
-    if priced:
+    if args.priced_bound:
         log(f"N={n}, {name}: priced bound over the members grouped")
         bound = run({"task": "priced_bound", "load": save, **task})
     covered = None
-    if cover:
+    if args.cover_bound:
         log(f"N={n}, {name}: cover bound over the members grouped")
         covered = run({"task": "cover_bound", "load": save, **task})
     on = None
-    if rules_on:
+    if not args.no_rules_on:
         log(f"N={n}, {name}: ours, rules on")
         on = run({"task": "groups_ours", "rules": "on", **task})
     log(
@@ -175,15 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in [int(s) for s in args.n.split(",")]:
         for name in names:
-            r = measure(
-                name,
-                n,
-                tmp,
-                args.fresh_peer,
-                not args.no_rules_on,
-                args.priced_bound,
-                args.cover_bound,
-            )
+            r = measure(name, n, tmp, args)
             r["at"] = time.ctime()
             saved[f"{name}@{n}"] = r
             store.write_text(json.dumps(saved, indent=2))

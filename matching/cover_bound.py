@@ -153,7 +153,7 @@ def cover_bound(
         raise ValueError(f"need at least four members, got {n}")
     if iterations < 1 or step <= 0 or candidates < 3:
         raise ValueError("iterations must be at least 1, step positive, candidates at least 3")
-    lam = _start_prices(X, start)
+    lam = _start_prices(X, start, rows)
     best = np.inf
     for t in range(iterations):
         surplus, mates = _surplus(X, lam, candidates, rows)
@@ -171,17 +171,17 @@ def cover_bound(
     return float(best)
 
 
-def _start_prices(X: np.ndarray, start: Sequence[np.ndarray] | None) -> np.ndarray:
+def _start_prices(X: np.ndarray, start: Sequence[np.ndarray] | None, rows: int) -> np.ndarray:
+    """Each member's score in ``start``, or without it the mean of their three best similarities."""
     n = len(X)
     lam = np.empty(n)
     if start is None:
-        S = np.empty(n)
-        for first in range(0, n, ROWS):
-            stop = min(first + ROWS, n)
+        for first in range(0, n, rows):
+            stop = min(first + rows, n)
             W = X[first:stop] @ X.T
             W[np.arange(stop - first), np.arange(first, stop)] = -np.inf
-            S[first:stop] = np.partition(W, n - 3, axis=1)[:, n - 3 :].mean(axis=1)
-        return S
+            lam[first:stop] = np.partition(W, n - 3, axis=1)[:, n - 3 :].mean(axis=1)
+        return lam
     seen = np.zeros(n, dtype=bool)
     for g in start:
         g = np.asarray(g, dtype=np.int64)
